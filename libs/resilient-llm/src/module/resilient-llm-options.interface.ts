@@ -1,0 +1,33 @@
+import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { ModelPrice } from '../pricing/model-price.interface.js';
+import type { PriceTable } from '../pricing/price-table.js';
+
+export interface LlmClientOptions {
+  /** The provider's API key. Required before `ResilientLlmClient` makes a call; never logged or traced. */
+  apiKey?: string;
+  /** An OpenAI-compatible endpoint, e.g. `https://api.openai.com/v1` (the SDK's default) or a relay. */
+  baseURL?: string;
+  /** Time one attempt may take before it is abandoned as a timeout, in milliseconds. Default 60 000. */
+  attemptTimeoutMs?: number;
+  /** Extra headers sent with every request (e.g. `OpenAI-Organization`). */
+  defaultHeaders?: Record<string, string>;
+}
+
+export interface ResilientLlmModuleOptions {
+  /** How `ResilientLlmClient` reaches the provider. */
+  client?: LlmClientOptions;
+  /** Delays, attempts and deadline for every guarded call; `@Guarded` can narrow them per handler. */
+  backoff?: BackoffOptions;
+  /** Model used when a guarded call or request names none. Default `'gpt-4o-mini'`. */
+  defaultModel?: string;
+  /** Prices (USD per million tokens) merged over the built-in table; keys are model names. */
+  pricing?: Record<string, ModelPrice>;
+}
+
+/** Options after defaults and validation; what the module's providers receive. */
+export interface ResolvedResilientLlmOptions {
+  client: Readonly<Required<Pick<LlmClientOptions, 'attemptTimeoutMs'>> & Omit<LlmClientOptions, 'attemptTimeoutMs'>>;
+  backoff: ResolvedBackoffOptions;
+  defaultModel: string;
+  priceTable: PriceTable;
+}

@@ -1,0 +1,54 @@
+import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
+import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
+import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { DEFAULT_MODEL_PRICES } from '../pricing/model-price.interface.js';
+import { buildPriceTable, findPrice } from '../pricing/price-table.js';
+import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
+
+function optionalString(path: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ResilientLlmConfigurationError(path, `must be a string, got ${typeof value}`);
+  return value;
+}
+
+function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResilientLlmOptions['client'] {
+  const client = raw ?? {};
+  const baseURL = optionalString('client.baseURL', client.baseURL);
+  if (baseURL !== undefined && !URL.canParse(baseURL)) {
+    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute URL, got "${baseURL}"`);
+  }
+  const attemptTimeoutMs = client.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  if (typeof attemptTimeoutMs !== 'number' || !Number.isFinite(attemptTimeoutMs) || attemptTimeoutMs <= 0) {
+    throw new ResilientLlmConfigurationError('client.attemptTimeoutMs', `must be a number of milliseconds > 0, got ${String(attemptTimeoutMs)}`);
+  }
+  return Object.freeze({
+    apiKey: optionalString('client.apiKey', client.apiKey),
+    baseURL,
+    attemptTimeoutMs,
+    defaultHeaders: client.defaultHeaders,
+  });
+}
+
+/** Applies defaults and checks every option; a problem throws at startup, naming the option. */
+export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined): ResolvedResilientLlmOptions {
+  const options = raw ?? {};
+  if (typeof options !== 'object' || options === null) {
+    throw new ResilientLlmConfigurationError('options', 'ResilientLlmModule.forRoot() takes an options object');
+  }
+  const priceTable = buildPriceTable({ ...DEFAULT_MODEL_PRICES, ...(options.pricing ?? {}) });
+  const defaultModel = optionalString('defaultModel', options.defaultModel) ?? 'gpt-4o-mini';
+  if (!findPrice(priceTable, defaultModel)) {
+    throw new ResilientLlmConfigurationError(
+      'defaultModel',
+      `"${defaultModel}" has no price; add it to "pricing" (known: ${[...priceTable.keys()].join(', ')})`,
+    );
+  }
+  return Object.freeze({
+    client: resolveClient(options.client),
+    backoff: resolveBackoffOptions('backoff', DEFAULT_BACKOFF_OPTIONS, options.backoff),
+    defaultModel,
+    priceTable,
+  });
+}

@@ -1,0 +1,14 @@
+import { Inject } from '@nestjs/common';
+
+/** Injection tokens, namespaced so that they never collide with the host app's. */
+export const RESILIENT_LLM_OPTIONS = Symbol('RESILIENT_LLM:OPTIONS');
+export const RESILIENT_LLM_CLOCK = Symbol('RESILIENT_LLM:CLOCK');
+export const RESILIENT_LLM_SLEEPER = Symbol('RESILIENT_LLM:SLEEPER');
+export const RESILIENT_LLM_RANDOM = Symbol('RESILIENT_LLM:RANDOM');
+
+export const GUARDED_METADATA = 'RESILIENT_LLM:GUARDED';
+
+export const InjectResilientLlmOptions = () => Inject(RESILIENT_LLM_OPTIONS);
+export const InjectClock = () => Inject(RESILIENT_LLM_CLOCK);
+export const InjectSleeper = () => Inject(RESILIENT_LLM_SLEEPER);
+export const InjectRandom = () => Inject(RESILIENT_LLM_RANDOM);

@@ -1,0 +1,1 @@
+export { ManualClock, sequenceRandom } from './manual-clock.js';

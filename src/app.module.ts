@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ResilientLlmModule } from '@resilient-llm/nestjs';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatService } from './chat/chat.service.js';
+import { type AppEnvironment, validateEnvironment } from './config/environment.js';
+import { EmbeddedUpstream } from './embedded-upstream/embedded-upstream.js';
+import { EmbeddedUpstreamModule } from './embedded-upstream/embedded-upstream.module.js';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment }),
+    ResilientLlmModule.forRootAsync({
+      imports: [EmbeddedUpstreamModule],
+      inject: [ConfigService, EmbeddedUpstream],
+      useFactory: (config: ConfigService<AppEnvironment, true>, embedded: EmbeddedUpstream) => ({
+        defaultModel: config.get('LLM_MODEL', { infer: true }),
+        client: embedded.upstream
+          ? { apiKey: 'embedded-upstream-needs-no-key', baseURL: embedded.upstream.baseURL }
+          : { apiKey: config.get('OPENAI_API_KEY', { infer: true }), baseURL: config.get('OPENAI_BASE_URL', { infer: true }) },
+      }),
+    }),
+  ],
+  controllers: [ChatController],
+  providers: [ChatService],
+})
+export class AppModule {}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // The monorepo's path aliases (@resilient-llm/nestjs, @app/fault-upstream) point
+    // at TypeScript sources, as `nest g library` sets them up in tsconfig.json.
+    tsconfigPaths: true,
+  },
+  test: {
+    globals: true,
+    root: './',
+    include: ['libs/**/*.spec.ts', 'src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 20_000,
+    // The pack-and-install test builds the library with tsc: give it room on 2 cores.
+    hookTimeout: 120_000,
+  },
+});
