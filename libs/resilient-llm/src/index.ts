@@ -1,5 +1,5 @@
 export { ResilientLlmModule } from './module/resilient-llm.module.js';
-export { OPTIONS_TYPE as ResilientLlmModuleSyncOptions, ASYNC_OPTIONS_TYPE as ResilientLlmModuleAsyncOptions } from './module/resilient-llm.module-definition.js';
+export type { ResilientLlmModuleAsyncOptions } from './module/resilient-llm.module-definition.js';
 export type { LlmClientOptions, ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './module/resilient-llm-options.interface.js';
 export * from './resilient-llm.constants.js';
 export type { Clock, RandomSource, Sleeper } from './time/clock.interface.js';

@@ -1,3 +1,4 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import { readHeader } from './retry-after.js';
 
 export type FailureKind =
@@ -108,10 +109,10 @@ export function classifyFailure(error: unknown): FailureClassification {
     return { kind: 'application', retryable: false, reason: "the handler's own HTTP exception is its answer; it is not retried" };
   }
 
-  if (name === 'APIUserAbortError' || name === 'AbortError') {
+  if (error instanceof APIUserAbortError || name === 'AbortError') {
     return { kind: 'aborted', retryable: false, reason: 'the caller aborted the request' };
   }
-  if (name === 'APIConnectionTimeoutError') {
+  if (error instanceof APIConnectionTimeoutError) {
     return { kind: 'timeout', retryable: true, reason: 'the upstream did not answer before the attempt timeout' };
   }
 
@@ -127,7 +128,7 @@ export function classifyFailure(error: unknown): FailureClassification {
   }
 
   const network = networkCode(candidate);
-  if (name === 'APIConnectionError' || network !== undefined) {
+  if (error instanceof APIConnectionError || network !== undefined) {
     return { kind: 'connection', retryable: true, code: network, reason: `connection failed${network ? ` (${network})` : ''}` };
   }
   return { kind: 'application', retryable: false, reason: 'the error did not come from the upstream; it is not retried' };

@@ -32,6 +32,8 @@ export function parseServerRequestedDelay(headers: HeaderBag, nowMs: number): Se
   const retryAfter = readHeader(headers, 'retry-after')?.trim();
   if (!retryAfter) return undefined;
   if (/^\d+(\.\d+)?$/.test(retryAfter)) return { delayMs: Number(retryAfter) * 1000, source: 'retry-after' };
+  // An HTTP date always has a weekday or month name; without this, Date.parse('-3') is a year.
+  if (!/[a-z]/i.test(retryAfter)) return undefined;
   const date = Date.parse(retryAfter);
   if (Number.isNaN(date)) return undefined;
   return { delayMs: Math.max(0, date - nowMs), source: 'retry-after' };

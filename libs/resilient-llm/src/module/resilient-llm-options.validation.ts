@@ -16,8 +16,8 @@ function optionalString(path: string, value: unknown): string | undefined {
 function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResilientLlmOptions['client'] {
   const client = raw ?? {};
   const baseURL = optionalString('client.baseURL', client.baseURL);
-  if (baseURL !== undefined && !URL.canParse(baseURL)) {
-    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute URL, got "${baseURL}"`);
+  if (baseURL !== undefined && !/^https?:$/.test(URL.parse(baseURL)?.protocol ?? '')) {
+    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute http(s) URL, got "${baseURL}"`);
   }
   const attemptTimeoutMs = client.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   if (typeof attemptTimeoutMs !== 'number' || !Number.isFinite(attemptTimeoutMs) || attemptTimeoutMs <= 0) {
