@@ -34,6 +34,8 @@ export class FaultUpstream {
   private plan: FaultPlan;
   private counters = emptyStats();
   private requestNumber = 0;
+  /** Where it listens, e.g. `http://127.0.0.1:4010`; still readable after `stop()`. */
+  readonly url: string;
 
   private constructor(
     private readonly server: Server,
@@ -41,24 +43,21 @@ export class FaultUpstream {
     script: FaultScript,
   ) {
     this.plan = new FaultPlan(script, now);
+    const { address, port } = server.address() as AddressInfo;
+    this.url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
   static async start(options: FaultUpstreamOptions = {}): Promise<FaultUpstream> {
     const now = options.now ?? Date.now;
     const script = parseFaultScript(options.faults);
     const server = createServer();
-    const upstream = new FaultUpstream(server, now, script);
-    server.on('request', (req, res) => void upstream.route(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
+    const upstream = new FaultUpstream(server, now, script);
+    server.on('request', (req, res) => void upstream.route(req, res));
     return upstream;
-  }
-
-  get url(): string {
-    const { address, port } = this.server.address() as AddressInfo;
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
   /** What to give the `openai` SDK as `baseURL`. */

@@ -1,10 +1,10 @@
 import { Inject } from '@nestjs/common';
 
 /** Injection tokens, namespaced so that they never collide with the host app's. */
-export const RESILIENT_LLM_OPTIONS = Symbol('RESILIENT_LLM:OPTIONS');
-export const RESILIENT_LLM_CLOCK = Symbol('RESILIENT_LLM:CLOCK');
-export const RESILIENT_LLM_SLEEPER = Symbol('RESILIENT_LLM:SLEEPER');
-export const RESILIENT_LLM_RANDOM = Symbol('RESILIENT_LLM:RANDOM');
+export const RESILIENT_LLM_OPTIONS = 'RESILIENT_LLM:OPTIONS';
+export const RESILIENT_LLM_CLOCK = 'RESILIENT_LLM:CLOCK';
+export const RESILIENT_LLM_SLEEPER = 'RESILIENT_LLM:SLEEPER';
+export const RESILIENT_LLM_RANDOM = 'RESILIENT_LLM:RANDOM';
 
 export const GUARDED_METADATA = 'RESILIENT_LLM:GUARDED';
 

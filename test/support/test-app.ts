@@ -1,0 +1,39 @@
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { RESILIENT_LLM_CLOCK, RESILIENT_LLM_RANDOM, RESILIENT_LLM_SLEEPER } from '@resilient-llm/nestjs';
+import { ManualClock } from '@resilient-llm/nestjs/testing';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+
+export interface TestApp {
+  app: INestApplication<App>;
+  clock: ManualClock;
+  http: () => ReturnType<typeof request>;
+}
+
+/**
+ * Boots a real Nest app (real HTTP through supertest) with the library's clock and sleeper
+ * replaced by a ManualClock: backoff sleeps return at once and are recorded in `clock.sleeps`.
+ * Random is fixed at 0.5, so jittered delays are repeatable.
+ */
+export async function createTestApp(metadata: ModuleMetadata, clock = new ManualClock()): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule(metadata)
+    .overrideProvider(RESILIENT_LLM_CLOCK)
+    .useValue(clock)
+    .overrideProvider(RESILIENT_LLM_SLEEPER)
+    .useValue(clock)
+    .overrideProvider(RESILIENT_LLM_RANDOM)
+    .useValue(() => 0.5)
+    .compile();
+  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: false });
+  await app.init();
+  return { app, clock, http: () => request(app.getHttpServer()) };
+}
+
+/** The example app reads its settings from the environment when its module is imported. */
+export async function importExampleAppModule(env: Record<string, string>) {
+  for (const [name, value] of Object.entries(env)) process.env[name] = value;
+  vi.resetModules();
+  const { AppModule } = await import('../../src/app.module.js');
+  return AppModule;
+}
