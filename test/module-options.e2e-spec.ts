@@ -2,7 +2,14 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import { BackoffPolicy, Guarded, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
+import {
+  BackoffPolicy,
+  Guarded,
+  RESILIENT_LLM_SLEEPER,
+  ResilientLlmClient,
+  ResilientLlmModule,
+  type ResilientLlmModuleOptions,
+} from '@resilient-llm/nestjs';
 import { createTestApp } from './support/test-app.js';
 
 describe('ResilientLlmModule options', () => {
@@ -100,5 +107,33 @@ describe('@Guarded arguments are checked when the app boots', () => {
       class BillingController {}
       return BillingController;
     }).toThrow(/@Guarded\(\) on BillingController: estimatedTokens/);
+  });
+});
+
+describe('ResilientLlmClient outside a guarded handler', () => {
+  it('stops retrying when the caller aborts during a backoff sleep', async () => {
+    const upstream = await FaultUpstream.start({ faults: { sequence: ['503', 'ok'] } });
+    const controller = new AbortController();
+    const sleeps: number[] = [];
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilientLlmModule.forRoot({ client: { apiKey: 'test', baseURL: upstream.baseURL } })],
+    })
+      .overrideProvider(RESILIENT_LLM_SLEEPER)
+      .useValue({
+        async sleep(ms: number, signal?: AbortSignal) {
+          sleeps.push(ms);
+          controller.abort(); // the caller gives up while the client waits to retry
+          signal?.throwIfAborted();
+        },
+      })
+      .compile();
+    try {
+      const call = moduleRef.get(ResilientLlmClient).createChatCompletion({ messages: [{ role: 'user', content: 'hi' }] }, { signal: controller.signal });
+      await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+      expect(sleeps).toHaveLength(1);
+      expect(upstream.stats().totalRequests).toBe(1);
+    } finally {
+      await upstream.stop();
+    }
   });
 });

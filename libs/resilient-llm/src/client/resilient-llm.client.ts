@@ -48,7 +48,7 @@ export class ResilientLlmClient {
 
   async createChatCompletion(request: ChatRequest, options: LlmRequestOptions = {}): Promise<OpenAI.Chat.ChatCompletion> {
     const model = this.modelOf(request);
-    return this.runner.run({ model }, async (call) => {
+    return this.runner.run({ model, signal: options.signal }, async (call) => {
       const completion = await this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(options));
       if (completion.usage) this.record(call, model, completion.usage);
       return completion;
@@ -65,7 +65,7 @@ export class ResilientLlmClient {
     options: LlmRequestOptions = {},
   ): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
     const model = this.modelOf(request);
-    return this.runner.run({ model }, async (call) => {
+    return this.runner.run({ model, signal: options.signal }, async (call) => {
       const stream = await this.openai.chat.completions.create(
         { ...request, model, stream: true, stream_options: { include_usage: true, ...request.stream_options } },
         this.sdkOptions(options),

@@ -15,6 +15,8 @@ export interface GuardedCallRequest {
   estimatedTokens?: number;
   /** Per-call backoff settings over the module's (validated when the decorator was applied). */
   backoff?: BackoffOptions;
+  /** Aborts the backoff sleeps between attempts (the operation watches it for its own requests). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -63,7 +65,7 @@ export class GuardedCallRunner {
         });
         if (!decision.retry) throw this.giveUp(error, decision, call);
         previousDelayMs = decision.delayMs;
-        await this.sleeper.sleep(decision.delayMs);
+        await this.sleeper.sleep(decision.delayMs, request.signal);
       }
     }
   }
