@@ -1,0 +1,58 @@
+import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { BudgetWindowKind } from './budget-window.js';
+
+/** Spend limits in US dollars per calendar window; a window left out is not limited. */
+export interface BudgetLimits {
+  dailyUsd?: number;
+  monthlyUsd?: number;
+}
+
+export interface BudgetOptions {
+  /** Limits of the global scope, shared by every call. */
+  limits?: BudgetLimits;
+  /** Limits of each scope key (tenant, user, ...) that `scopeOverrides` does not list. */
+  scopeLimits?: BudgetLimits;
+  /** Limits for particular scope keys, e.g. `{ 'tenant-big': { dailyUsd: 500 } }`. */
+  scopeOverrides?: Record<string, BudgetLimits>;
+  /** IANA time zone in which daily and monthly windows start at midnight. Default `'UTC'`. */
+  timeZone?: string;
+  /** Spent-or-reserved fraction of a limit at which a window turns `warning` / `critical`. Defaults 0.5 / 0.8. */
+  thresholds?: { warning?: number; critical?: number };
+  /**
+   * How long a reservation holds money if its process dies before settling it, in milliseconds.
+   * Default 600 000; at least `backoff.deadlineMs + client.attemptTimeoutMs`.
+   */
+  leaseMs?: number;
+  /** `'fail-closed'` (default): no store, no call (503). `'fail-open'`: call anyway and record the spend when the store is back. */
+  onStoreError?: 'fail-closed' | 'fail-open';
+  /** Charge an attempt that timed out (the provider may have billed it) at the call's estimate, as waste. Default true. */
+  chargeTimedOutAttempts?: boolean;
+  /**
+   * Strict mode for calls admitted while a window is `critical`: backoff settings over the
+   * module's (default: at most 2 attempts, doubled base delay) and an optional cheaper model.
+   */
+  strict?: { backoff?: BackoffOptions; fallbackModel?: string };
+}
+
+export interface ResolvedBudgetLimits {
+  daily?: number;
+  monthly?: number;
+}
+
+/** Budget options after validation; limits in integer micro-dollars. */
+export interface ResolvedBudgetOptions {
+  enabled: boolean;
+  global: ResolvedBudgetLimits;
+  scopeDefault: ResolvedBudgetLimits;
+  scopeOverrides: ReadonlyMap<string, ResolvedBudgetLimits>;
+  timeZone: string;
+  warningRatio: number;
+  criticalRatio: number;
+  leaseMs: number;
+  failOpen: boolean;
+  chargeTimedOutAttempts: boolean;
+  strictBackoff: BackoffOptions;
+  fallbackModel?: string;
+}
+
+export type LimitsByWindow = Partial<Record<BudgetWindowKind, number>>;

@@ -1,0 +1,94 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
+import type { ResolvedStorageOptions } from './storage-options.interface.js';
+import { describeStorage } from './storage-options.validation.js';
+
+const MIGRATIONS_TABLE = 'resilient_llm_migrations';
+// Any constant: replicas starting together take turns running the migrations.
+const MIGRATION_LOCK_KEY = 7_211_004_113;
+
+/**
+ * The database the library keeps its ledger in: a DataSource it opens (and closes) itself,
+ * with its own migrations table, or the host app's, which it only checks.
+ */
+export class ResilientLlmStorage implements OnApplicationShutdown {
+  private static readonly logger = new Logger('ResilientLlmStorage');
+
+  private constructor(
+    readonly dataSource: DataSource,
+    private readonly owned: boolean,
+  ) {}
+
+  static async open(storage: ResolvedStorageOptions): Promise<ResilientLlmStorage> {
+    if (storage.kind === 'external') {
+      await ResilientLlmStorage.assertSchema(storage.dataSource);
+      return new ResilientLlmStorage(storage.dataSource, false);
+    }
+    const dataSource = new DataSource({
+      ...(storage.kind === 'postgres'
+        ? { type: 'postgres' as const, url: storage.url }
+        : {
+            type: 'better-sqlite3' as const,
+            database: storage.database,
+            timeout: storage.busyTimeoutMs,
+            enableWAL: storage.database !== ':memory:',
+          }),
+      entities: RESILIENT_LLM_ENTITIES,
+      migrations: RESILIENT_LLM_MIGRATIONS,
+      migrationsTableName: MIGRATIONS_TABLE,
+      synchronize: false,
+      logging: false,
+    });
+    try {
+      await dataSource.initialize();
+      await ResilientLlmStorage.migrate(dataSource);
+    } catch (error) {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      throw new Error(
+        `resilient-llm: cannot open the budget store at ${describeStorage(storage)} ("storage.database"): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    ResilientLlmStorage.logger.log(`Budget store: ${describeStorage(storage)}`);
+    return new ResilientLlmStorage(dataSource, true);
+  }
+
+  private static async migrate(dataSource: DataSource): Promise<void> {
+    if (dataSource.options.type !== 'postgres') {
+      await dataSource.runMigrations({ transaction: 'all' });
+      return;
+    }
+    const lock = dataSource.createQueryRunner();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await dataSource.runMigrations({ transaction: 'all' });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await lock.release();
+    }
+  }
+
+  private static async assertSchema(dataSource: DataSource): Promise<void> {
+    if (!dataSource.isInitialized) {
+      throw new Error('resilient-llm: "storage.dataSource" must be initialized before the module starts');
+    }
+    const queryRunner = dataSource.createQueryRunner();
+    try {
+      for (const table of RESILIENT_LLM_TABLES) {
+        if (!(await queryRunner.hasTable(table))) {
+          throw new Error(
+            `resilient-llm: table "${table}" is missing from "storage.dataSource". Add RESILIENT_LLM_ENTITIES to its ` +
+              `entities and RESILIENT_LLM_MIGRATIONS to its migrations, then run the migrations.`,
+          );
+        }
+      }
+    } finally {
+      await queryRunner.release();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

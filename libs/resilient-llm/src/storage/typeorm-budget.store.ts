@@ -1,0 +1,167 @@
+import type { DataSource } from 'typeorm';
+import type { BudgetWindowKind } from '../budget/budget-window.js';
+import type {
+  BudgetStore,
+  BudgetWindowRow,
+  BudgetWindowSnapshot,
+  NewReservation,
+  Settlement,
+} from './budget-store.interface.js';
+
+const WINDOW_COLUMNS = 'id, scope, kind, period, starts_at, ends_at, limit_micro, spent_micro, reserved_micro, waste_micro';
+const EXHAUSTED = 'resilient_llm:budget_exhausted';
+const DEADLOCK = '40P01';
+const EXPIRY_BATCH = 100;
+
+interface WindowRecord {
+  id: string;
+  scope: string;
+  kind: BudgetWindowKind;
+  period: string;
+  starts_at: string | number;
+  ends_at: string | number;
+  limit_micro: string | number;
+  spent_micro: string | number;
+  reserved_micro: string | number;
+  waste_micro: string | number;
+}
+
+const toSnapshot = (row: WindowRecord): BudgetWindowSnapshot => ({
+  id: row.id,
+  scope: row.scope,
+  kind: row.kind,
+  period: row.period,
+  startsAt: Number(row.starts_at),
+  endsAt: Number(row.ends_at),
+  limitMicro: Number(row.limit_micro),
+  spentMicro: Number(row.spent_micro),
+  reservedMicro: Number(row.reserved_micro),
+  wasteMicro: Number(row.waste_micro),
+});
+
+/**
+ * The budget ledger on SQLite (better-sqlite3) or PostgreSQL through TypeORM. Each method is
+ * a single SQL statement; the triggers of the ledger migration move money between the windows
+ * within it, so there is no multi-statement transaction to interleave or to lose in a crash.
+ */
+export class TypeOrmBudgetStore implements BudgetStore {
+  private readonly postgres: boolean;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.postgres = dataSource.options.type === 'postgres';
+  }
+
+  private param(index: number): string {
+    return this.postgres ? `$${index}` : '?';
+  }
+
+  private params(count: number, from = 1): string {
+    return Array.from({ length: count }, (_, offset) => this.param(from + offset)).join(', ');
+  }
+
+  /** Runs one statement; returns its rows (reads) and how many rows it changed itself (writes). */
+  private async run<T = unknown>(sql: string, parameters: unknown[]): Promise<{ records: T[]; affected: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const result = await runner.query(sql, parameters, true);
+        return { records: (result.records ?? []) as T[], affected: result.affected ?? 0 };
+      } catch (error) {
+        // PostgreSQL picks one of two lock waiters as a deadlock victim; its statement did nothing.
+        const code = (error as { driverError?: { code?: string } }).driverError?.code;
+        if (code !== DEADLOCK || attempt >= 5) throw error;
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+
+  async upsertWindows(windows: BudgetWindowRow[]): Promise<void> {
+    for (const window of windows) {
+      await this.run(
+        `INSERT INTO resilient_llm_budget_window (id, scope, kind, period, starts_at, ends_at, limit_micro)
+         VALUES (${this.params(7)})
+         ON CONFLICT (id) DO UPDATE SET limit_micro = excluded.limit_micro`,
+        [window.id, window.scope, window.kind, window.period, window.startsAt, window.endsAt, window.limitMicro],
+      );
+    }
+  }
+
+  async reserve(reservation: NewReservation): Promise<boolean> {
+    try {
+      await this.insertReservation(reservation, 'held', 0, 0);
+      return true;
+    } catch (error) {
+      if ((error as Error).message?.includes(EXHAUSTED)) return false;
+      throw error;
+    }
+  }
+
+  async recordUnreservedSpend(reservation: NewReservation, actualMicro: number, wasteMicro: number): Promise<void> {
+    await this.insertReservation({ ...reservation, amountMicro: 0 }, 'committed', actualMicro, wasteMicro, reservation.createdAt);
+  }
+
+  private async insertReservation(
+    reservation: NewReservation,
+    state: 'held' | 'committed',
+    actualMicro: number,
+    wasteMicro: number,
+    settledAt: number | null = null,
+  ): Promise<void> {
+    await this.run(
+      `INSERT INTO resilient_llm_budget_reservation
+         (id, window_ids, scope, model, amount_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
+       VALUES (${this.params(11)})`,
+      [
+        reservation.id,
+        JSON.stringify(reservation.windowIds),
+        reservation.scope,
+        reservation.model,
+        reservation.amountMicro,
+        actualMicro,
+        wasteMicro,
+        state,
+        reservation.createdAt,
+        reservation.leaseExpiresAt,
+        settledAt,
+      ],
+    );
+  }
+
+  async settle(reservationId: string, settlement: Settlement): Promise<boolean> {
+    // A lease that expired gave its money back; settling it late still records what was spent.
+    const { affected } = await this.run(
+      `UPDATE resilient_llm_budget_reservation
+          SET state = ${this.param(1)}, actual_micro = ${this.param(2)}, waste_micro = ${this.param(3)}, settled_at = ${this.param(4)}
+        WHERE id = ${this.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
+      [settlement.state, settlement.actualMicro, settlement.wasteMicro, settlement.settledAt, reservationId],
+    );
+    return affected === 1;
+  }
+
+  async expireLeases(nowMs: number): Promise<number> {
+    const { records: due } = await this.run<{ id: string }>(
+      `SELECT id FROM resilient_llm_budget_reservation WHERE state = 'held' AND lease_expires_at < ${this.param(1)} LIMIT ${EXPIRY_BATCH}`,
+      [nowMs],
+    );
+    let expired = 0;
+    // One row per statement: each locks only its own windows, in order, so expiry cannot deadlock with reservations.
+    for (const { id } of due) {
+      const { affected } = await this.run(
+        `UPDATE resilient_llm_budget_reservation SET state = 'expired' WHERE id = ${this.param(1)} AND state = 'held'`,
+        [id],
+      );
+      expired += affected;
+    }
+    return expired;
+  }
+
+  async readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]> {
+    if (ids.length === 0) return [];
+    const { records: rows } = await this.run<WindowRecord>(
+      `SELECT ${WINDOW_COLUMNS} FROM resilient_llm_budget_window WHERE id IN (${this.params(ids.length)})`,
+      ids,
+    );
+    return rows.map(toSnapshot);
+  }
+}

@@ -1,0 +1,168 @@
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
+import { TypeOrmBudgetStore } from '../libs/resilient-llm/src/storage/typeorm-budget.store.js';
+import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';
+import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
+
+const WINDOWS = [
+  { id: 'global|daily|2026-11-26', scope: 'global', kind: 'daily' as const, period: '2026-11-26', startsAt: 0, endsAt: 1, limitMicro: 100 },
+  { id: 'key:a|daily|2026-11-26', scope: 'key:a', kind: 'daily' as const, period: '2026-11-26', startsAt: 0, endsAt: 1, limitMicro: 60 },
+];
+
+type Op =
+  | { kind: 'reserve'; amount: number; both: boolean }
+  | { kind: 'commit'; pick: number; fraction: number }
+  | { kind: 'release'; pick: number; charge: number }
+  | { kind: 'expire'; pick: number };
+
+const operation: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('reserve' as const), amount: fc.integer({ min: 0, max: 45 }), both: fc.boolean() }),
+  fc.record({ kind: fc.constant('commit' as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), charge: fc.integer({ min: 0, max: 5 }) }),
+  fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }),
+);
+
+async function ledgerTotals(storage: ResilientLlmStorage, windowId: string) {
+  const rows: Array<{ amount_micro: string; actual_micro: string; waste_micro: string; state: string; window_ids: string }> = await storage.dataSource.query(
+    'SELECT amount_micro, actual_micro, waste_micro, state, window_ids FROM resilient_llm_budget_reservation',
+  );
+  const mine = rows.filter((row) => (JSON.parse(row.window_ids) as string[]).includes(windowId));
+  return {
+    reservedMicro: mine.filter((row) => row.state === 'held').reduce((sum, row) => sum + Number(row.amount_micro), 0),
+    spentMicro: mine.reduce((sum, row) => sum + Number(row.actual_micro), 0),
+    wasteMicro: mine.reduce((sum, row) => sum + Number(row.waste_micro), 0),
+  };
+}
+
+function storeContract(name: string, openStorage: () => Promise<{ storage: ResilientLlmStorage; close: () => Promise<void> }>) {
+  describe(`TypeOrmBudgetStore on ${name}`, () => {
+    let storage: ResilientLlmStorage;
+    let store: TypeOrmBudgetStore;
+    let close: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ storage, close } = await openStorage());
+      store = new TypeOrmBudgetStore(storage.dataSource);
+    });
+    afterAll(() => close());
+    beforeEach(async () => {
+      await storage.dataSource.query('DELETE FROM resilient_llm_budget_reservation');
+      await storage.dataSource.query('DELETE FROM resilient_llm_budget_window');
+      await store.upsertWindows(WINDOWS);
+    });
+
+    const reservation = (amountMicro: number, windowIds = WINDOWS.map((w) => w.id), leaseExpiresAt = 1_000) => ({
+      id: randomUUID(),
+      windowIds,
+      scope: 'key:a',
+      model: 'gpt-4o-mini',
+      amountMicro,
+      createdAt: 0,
+      leaseExpiresAt,
+    });
+
+    it('reserves in every window or in none', async () => {
+      expect(await store.reserve(reservation(50))).toBe(true);
+      // 11 more fits the global window (61 of 100) but not the scope's (61 of 60): neither moves.
+      expect(await store.reserve(reservation(11))).toBe(false);
+      const [global, scoped] = await store.readWindows(WINDOWS.map((w) => w.id)).then((rows) => rows.sort((a, b) => a.id.localeCompare(b.id)));
+      expect({ global: global.reservedMicro, scoped: scoped.reservedMicro }).toEqual({ global: 50, scoped: 50 });
+      expect(await store.reserve(reservation(45, [WINDOWS[0].id]))).toBe(true);
+      // Global is at 95 of 100 now: 10 no longer fits, 5 does (exactly at the limit).
+      expect(await store.reserve(reservation(10))).toBe(false);
+      expect(await store.reserve(reservation(5))).toBe(true);
+      const after = await store.readWindows(WINDOWS.map((w) => w.id));
+      expect(after.map((w) => w.reservedMicro).sort()).toEqual([100, 55]);
+    });
+
+    it('refuses a reservation naming a window that does not exist', async () => {
+      await expect(store.reserve(reservation(1, ['nope|daily|x']))).rejects.toThrow(/unknown_window/);
+    });
+
+    it('settles once: commit moves reserved to spent at the real price, even above the estimate', async () => {
+      const held = reservation(30);
+      await store.reserve(held);
+      expect(await store.settle(held.id, { state: 'committed', actualMicro: 42, wasteMicro: 2, settledAt: 5 })).toBe(true);
+      expect(await store.settle(held.id, { state: 'released', actualMicro: 0, wasteMicro: 0, settledAt: 6 })).toBe(false);
+      const [window] = await store.readWindows([WINDOWS[0].id]);
+      expect(window).toMatchObject({ spentMicro: 42, reservedMicro: 0, wasteMicro: 2 });
+    });
+
+    it('an expired lease gives the money back; a late commit still records the spend', async () => {
+      const held = reservation(40, [WINDOWS[0].id], 100);
+      await store.reserve(held);
+      expect(await store.expireLeases(99)).toBe(0);
+      expect(await store.expireLeases(101)).toBe(1);
+      expect((await store.readWindows([WINDOWS[0].id]))[0]).toMatchObject({ reservedMicro: 0, spentMicro: 0 });
+      expect(await store.settle(held.id, { state: 'committed', actualMicro: 35, wasteMicro: 0, settledAt: 200 })).toBe(true);
+      expect((await store.readWindows([WINDOWS[0].id]))[0]).toMatchObject({ reservedMicro: 0, spentMicro: 35 });
+    });
+
+    it('keeps counters equal to the ledger under random interleavings, and never admits past a limit', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(operation, { maxLength: 40 }), async (ops) => {
+          await storage.dataSource.query('DELETE FROM resilient_llm_budget_reservation');
+          await storage.dataSource.query('DELETE FROM resilient_llm_budget_window');
+          await store.upsertWindows(WINDOWS);
+          const open: Array<{ id: string; amount: number }> = [];
+          for (const op of ops) {
+            if (op.kind === 'reserve') {
+              const held = reservation(op.amount, op.both ? WINDOWS.map((w) => w.id) : [WINDOWS[0].id], 10);
+              if (await store.reserve(held)) {
+                open.push({ id: held.id, amount: op.amount });
+                for (const window of await store.readWindows(held.windowIds)) {
+                  expect(window.spentMicro + window.reservedMicro).toBeLessThanOrEqual(window.limitMicro);
+                }
+              }
+            } else if (open.length > 0) {
+              const [target] = open.splice(op.pick % open.length, 1);
+              if (op.kind === 'commit') {
+                const actualMicro = Math.floor(target.amount * op.fraction);
+                await store.settle(target.id, { state: 'committed', actualMicro, wasteMicro: 0, settledAt: 1 });
+              } else if (op.kind === 'release') {
+                await store.settle(target.id, { state: 'released', actualMicro: op.charge, wasteMicro: op.charge, settledAt: 1 });
+              } else {
+                await store.expireLeases(11);
+                open.length = 0;
+              }
+            }
+          }
+          for (const window of await store.readWindows(WINDOWS.map((w) => w.id))) {
+            expect({ spentMicro: window.spentMicro, reservedMicro: window.reservedMicro, wasteMicro: window.wasteMicro }).toEqual(
+              await ledgerTotals(storage, window.id),
+            );
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    it('admits exactly as many concurrent reservations as fit', async () => {
+      const attempts = Array.from({ length: 100 }, () => store.reserve(reservation(7)));
+      const admitted = (await Promise.all(attempts)).filter(Boolean).length;
+      expect(admitted).toBe(Math.floor(60 / 7));
+      const windows = await store.readWindows(WINDOWS.map((w) => w.id));
+      for (const window of windows) expect(window.reservedMicro).toBe(admitted * 7);
+    });
+  });
+}
+
+storeContract('SQLite (:memory:)', async () => {
+  const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: ':memory:' }));
+  return { storage, close: () => storage.onApplicationShutdown() };
+});
+
+describe.skipIf(await skipWithoutPostgres())('PostgreSQL', () => {
+  storeContract('PostgreSQL', async () => {
+    const schema = await createTestSchema();
+    const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: schema.url }));
+    return {
+      storage,
+      close: async () => {
+        await storage.onApplicationShutdown();
+        await schema.drop();
+      },
+    };
+  });
+});
