@@ -84,9 +84,10 @@ describe('POST /chat (example app, provider configured)', () => {
     expect(upstream.stats().totalRequests).toBe(1);
   });
 
-  it('context length exceeded: 1 upstream request, never retried', async () => {
+  it("context length exceeded: 1 upstream request, never retried, a 422 that is the caller's to fix", async () => {
     upstream.setFaults({ sequence: ['context_length', 'ok'] });
-    await chat().expect(502);
+    const response = await chat().expect(422);
+    expect(response.body).toMatchObject({ code: 'context_length_exceeded', cause: { upstreamCode: 'context_length_exceeded' } });
     expect(upstream.stats().totalRequests).toBe(1);
   });
 

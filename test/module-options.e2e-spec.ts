@@ -96,7 +96,7 @@ describe('@Guarded arguments are checked when the app boots', () => {
     [{ estimatedTokens: 100, model: '' }, /model": must be a non-empty string/],
     [{ estimatedTokens: 100, backoff: { maxAttempts: 0 } }, /backoff\.maxAttempts": must be >= 1/],
     [{ estimatedTokens: 100, backoff: { strategy: 'yolo' } }, /backoff\.strategy": unknown strategy "yolo"/],
-    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\? \}/],
+    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\?, scope\? \}/],
   ])('rejects %j', (argument, message) => {
     expect(declareHandler(argument)).toThrow(message);
   });

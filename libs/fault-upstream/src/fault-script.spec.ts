@@ -26,6 +26,8 @@ describe('parseFaultScript', () => {
     [{ sequence: ['418'] }, /"sequence\[0\]" has unknown fault "418"/],
     [{ sequence: ['429:retry-after=soon'] }, /"sequence\[0\]" needs a number >= 0, got "soon"/],
     [{ sequence: ['429:wait=2'] }, /unknown parameter "wait"/],
+    [{ sequence: ['429:constructor=5'] }, /unknown parameter "constructor"/],
+    [{ sequence: ['429:__proto__=1'] }, /unknown parameter "__proto__"/],
     [{ rates: { '503': 1.5 } }, /"rates\.503" must be a probability in \[0, 1\]/],
     [{ rates: { '503': 0.6, '500': 0.6 } }, /"rates" probabilities add up to 1\.2/],
     [{ latencyMs: [80, 20] }, /"latencyMs" must be/],

@@ -97,7 +97,7 @@ export function parseFault(token: unknown, path: string): Fault {
   const fault: Fault = { kind: kind as FaultKind };
   for (const pair of params.split(',').filter(Boolean)) {
     const [name, value = ''] = pair.split('=', 2);
-    const apply = PARAMS[name.trim()];
+    const apply = Object.hasOwn(PARAMS, name.trim()) ? PARAMS[name.trim()] : undefined;
     if (!apply) throw new FaultScriptError(path, `has unknown parameter "${name}"; known: ${Object.keys(PARAMS).join(', ')}`);
     apply(fault, value.trim(), path);
   }

@@ -50,6 +50,22 @@ describe('FaultUpstream over HTTP', () => {
     expect(upstream.stats()).toMatchObject({ totalRequests: 3, inFlight: 0, byOutcome: { '429': 1, reset: 1, timeout: 1 } });
   });
 
+  it('counts a hang the client gave up on during the latency, instead of hanging for ever', async () => {
+    upstream.setFaults({ sequence: ['timeout'], latencyMs: 300 });
+    const hung = await sdk.chat.completions.create({ model: 'm', messages }, { timeout: 50 }).catch((error: unknown) => error);
+    expect(hung).toBeInstanceOf(APIConnectionTimeoutError);
+    await vi.waitFor(() => expect(upstream.stats()).toMatchObject({ inFlight: 0, byOutcome: { timeout: 1 } }), { timeout: 2_000 });
+  });
+
+  it('refuses an oversized body with 413 without using up a fault of the script', async () => {
+    upstream.setFaults({ sequence: ['503'] });
+    const response = await fetch(`${upstream.baseURL}/chat/completions`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(response.status).toBe(413);
+    expect(upstream.stats().byOutcome).toEqual({ '413': 1 });
+    const next = await sdk.chat.completions.create({ model: 'm', messages }).catch((error: { status?: number }) => error);
+    expect(next).toMatchObject({ status: 503 });
+  });
+
   it('reports stats, idempotency keys and peak concurrency over HTTP', async () => {
     upstream.setFaults({ latencyMs: 50 });
     await Promise.all(

@@ -53,7 +53,10 @@ export class FaultUpstream {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
     });
     const upstream = new FaultUpstream(server, now, script);
     server.on('request', (req, res) => void upstream.route(req, res));
@@ -118,11 +121,15 @@ export class FaultUpstream {
     if (typeof key === 'string') stats.idempotencyKeys[key] = (stats.idempotencyKeys[key] ?? 0) + 1;
     let outcome = 'reset';
     try {
+      // Read first: a body that is refused (413) must not use up a fault of the script.
+      const text = await readBody(req);
       const fault = this.plan.nextFault();
       const latency = this.plan.latencyMs();
-      const text = await readBody(req);
       if (latency > 0) await delay(latency);
       outcome = await this.answer(req, res, fault, text);
+    } catch (error) {
+      if (error instanceof RequestBodyError) outcome = String(error.status);
+      throw error;
     } finally {
       // The stats may have been reset meanwhile: count into the current ones.
       this.counters.inFlight--;
@@ -137,8 +144,8 @@ export class FaultUpstream {
       return 'reset';
     }
     if (fault.kind === 'timeout') {
-      // Hang until the client gives up (or the server stops).
-      await new Promise<void>((resolve) => res.once('close', resolve));
+      // Hang until the client gives up (or the server stops); it may have given up already.
+      if (!res.closed && !req.socket.destroyed) await new Promise<void>((resolve) => res.once('close', resolve));
       return 'timeout';
     }
     const headers = faultHeaders(fault, this.now());

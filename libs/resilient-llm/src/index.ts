@@ -5,22 +5,57 @@ export * from './resilient-llm.constants.js';
 export type { Clock, RandomSource, Sleeper } from './time/clock.interface.js';
 
 export { BackoffPolicy, type DelaySource, type GiveUpReason, type RetryDecision, type RetryState } from './backoff/backoff.policy.js';
-export { BACKOFF_STRATEGIES, type BackoffStrategy, computeDelay } from './backoff/backoff-strategy.js';
-export { type BackoffOptions, DEFAULT_BACKOFF_OPTIONS } from './backoff/backoff-options.interface.js';
+export { BACKOFF_STRATEGIES, type BackoffStrategy, type DelayInput, computeDelay } from './backoff/backoff-strategy.js';
+export { type BackoffOptions, DEFAULT_BACKOFF_OPTIONS, type ResolvedBackoffOptions } from './backoff/backoff-options.interface.js';
 export { type FailureClassification, type FailureKind, classifyFailure } from './backoff/error-classifier.js';
-export { parseServerRequestedDelay } from './backoff/retry-after.js';
+export { type ServerDelaySource, type ServerRequestedDelay, parseServerRequestedDelay } from './backoff/retry-after.js';
+
+export { BudgetGuard, type CallSettlement } from './budget/budget.guard.js';
+export type { BudgetLimits, BudgetOptions } from './budget/budget-options.interface.js';
+export { BUDGET_STATES, type BudgetState } from './budget/budget-state.js';
+export type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget/budget-status.interface.js';
+export { type BudgetViewOptions, createBudgetStatusController } from './budget/budget-status.controller.js';
+export { BUDGET_WINDOW_KINDS, type BudgetWindowKind } from './budget/budget-window.js';
+export {
+  type BudgetStore,
+  type BudgetWindowRow,
+  type BudgetWindowSnapshot,
+  type NewReservation,
+  RESILIENT_LLM_BUDGET_STORE,
+  type Settlement,
+} from './storage/budget-store.interface.js';
+export { TypeOrmBudgetStore } from './storage/typeorm-budget.store.js';
+export { ResilientLlmStorage } from './storage/resilient-llm-storage.js';
+export { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS } from './storage/resilient-llm.schema.js';
+export type { StorageOptions } from './storage/storage-options.interface.js';
+export { BudgetReservationEntity, type ReservationState } from './storage/entities/budget-reservation.entity.js';
+export { BudgetWindowEntity } from './storage/entities/budget-window.entity.js';
 
 export { Guarded } from './guarded/guarded.decorator.js';
 export type { GuardedOptions } from './guarded/guarded-options.js';
 export { GuardedInterceptor } from './guarded/guarded.interceptor.js';
 export { GuardedCallRunner, type GuardedCallRequest } from './guarded/guarded-call.runner.js';
-export { type AttemptRecord, GuardedCall, currentGuardedCall } from './guarded/guarded-call.context.js';
+export {
+  type AttemptRecord,
+  type CompletionRecord,
+  GuardedCall,
+  type GuardedCallSettings,
+  currentGuardedCall,
+} from './guarded/guarded-call.context.js';
 
 export { ResilientLlmClient, type ChatRequest, type ChatStreamRequest, type LlmRequestOptions } from './client/resilient-llm.client.js';
 export { LlmPricing } from './pricing/llm-pricing.service.js';
 export { DEFAULT_MODEL_PRICES, type ModelPrice, type TokenUsage } from './pricing/model-price.interface.js';
-export { microUsdToUsd } from './pricing/price-table.js';
+export { type MicroPrice, type PriceTable, microUsdToUsd } from './pricing/price-table.js';
 
-export { LlmCallFailedException, type LlmCallFailureBody, isLlmCallFailedException } from './errors/llm-call-failed.exception.js';
+export {
+  LlmCallFailedException,
+  type LlmCallFailureBody,
+  type LlmCallFailureCode,
+  isLlmCallFailedException,
+} from './errors/llm-call-failed.exception.js';
+export { BudgetExhaustedException, type BudgetExhaustedBody, isBudgetExhaustedException } from './errors/budget-exhausted.exception.js';
+export { BudgetStoreUnavailableException, isBudgetStoreUnavailableException } from './errors/budget-store-unavailable.exception.js';
+export type { RetryAfterHint } from './errors/retry-after.js';
 export { ResilientLlmConfigurationError, isResilientLlmConfigurationError } from './errors/resilient-llm-configuration.error.js';
 export { UnknownModelPriceError, isUnknownModelPriceError } from './errors/unknown-model-price.error.js';

@@ -48,6 +48,7 @@ export class BackoffPolicy {
 
     const nowMs = this.clock.now();
     const remainingMs = options.deadlineMs - (nowMs - state.startedAtMs);
+    if (remainingMs <= 0) return { retry: false, reason: 'deadline', classification };
     const requested = parseServerRequestedDelay(classification.headers, nowMs);
     if (requested) {
       if (requested.delayMs > remainingMs) {

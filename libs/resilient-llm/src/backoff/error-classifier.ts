@@ -71,6 +71,15 @@ function upstreamCode(error: ErrorLike): string | undefined {
   );
 }
 
+/** `instanceof`, or the same class name up the prototype chain: a second copy of `openai` (CJS next to ESM) has other classes. */
+function isA(error: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  if (error instanceof type) return true;
+  for (let proto = typeof error === 'object' && error !== null ? Object.getPrototypeOf(error) : null; proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === type.name) return true;
+  }
+  return false;
+}
+
 function networkCode(error: ErrorLike): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const code = (current as ErrorLike).code;
@@ -109,10 +118,10 @@ export function classifyFailure(error: unknown): FailureClassification {
     return { kind: 'application', retryable: false, reason: "the handler's own HTTP exception is its answer; it is not retried" };
   }
 
-  if (error instanceof APIUserAbortError || name === 'AbortError') {
+  if (isA(error, APIUserAbortError) || name === 'AbortError') {
     return { kind: 'aborted', retryable: false, reason: 'the caller aborted the request' };
   }
-  if (error instanceof APIConnectionTimeoutError) {
+  if (isA(error, APIConnectionTimeoutError)) {
     return { kind: 'timeout', retryable: true, reason: 'the upstream did not answer before the attempt timeout' };
   }
 
@@ -128,7 +137,7 @@ export function classifyFailure(error: unknown): FailureClassification {
   }
 
   const network = networkCode(candidate);
-  if (error instanceof APIConnectionError || network !== undefined) {
+  if (isA(error, APIConnectionError) || network !== undefined) {
     return { kind: 'connection', retryable: true, code: network, reason: `connection failed${network ? ` (${network})` : ''}` };
   }
   return { kind: 'application', retryable: false, reason: 'the error did not come from the upstream; it is not retried' };

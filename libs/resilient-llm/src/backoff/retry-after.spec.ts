@@ -25,6 +25,8 @@ describe('parseServerRequestedDelay', () => {
     expect(parseServerRequestedDelay(new Headers(), now)).toBeUndefined();
     expect(parseServerRequestedDelay(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
     expect(parseServerRequestedDelay(new Headers({ 'retry-after': '-3' }), now)).toBeUndefined();
+    expect(parseServerRequestedDelay(new Headers({ 'retry-after': 'in 2' }), now)).toBeUndefined();
+    expect(parseServerRequestedDelay(new Headers({ 'retry-after': 'x 1' }), now)).toBeUndefined();
     expect(parseServerRequestedDelay(new Headers({ 'retry-after-ms': 'x', 'retry-after': '1' }), now)).toEqual({ delayMs: 1_000, source: 'retry-after' });
   });
 });

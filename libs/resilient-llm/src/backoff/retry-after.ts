@@ -5,6 +5,8 @@ export interface ServerRequestedDelay {
   source: ServerDelaySource;
 }
 
+const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 type HeaderBag = Headers | Record<string, string | string[] | undefined> | undefined | null;
 
 export function readHeader(headers: HeaderBag, name: string): string | undefined {
@@ -32,8 +34,8 @@ export function parseServerRequestedDelay(headers: HeaderBag, nowMs: number): Se
   const retryAfter = readHeader(headers, 'retry-after')?.trim();
   if (!retryAfter) return undefined;
   if (/^\d+(\.\d+)?$/.test(retryAfter)) return { delayMs: Number(retryAfter) * 1000, source: 'retry-after' };
-  // An HTTP date always has a weekday or month name; without this, Date.parse('-3') is a year.
-  if (!/[a-z]/i.test(retryAfter)) return undefined;
+  // Only an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse alone reads '-3' or 'in 2' as years.
+  if (!IMF_FIXDATE.test(retryAfter)) return undefined;
   const date = Date.parse(retryAfter);
   if (Number.isNaN(date)) return undefined;
   return { delayMs: Math.max(0, date - nowMs), source: 'retry-after' };

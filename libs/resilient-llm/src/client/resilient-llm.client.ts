@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
+import { BudgetGuard } from '../budget/budget.guard.js';
+import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { type GuardedCall, currentGuardedCall } from '../guarded/guarded-call.context.js';
+import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import type { GuardedCall } from '../guarded/guarded-call.context.js';
-import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
+import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import type { Clock } from '../time/clock.interface.js';
+import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
 
 type WithOptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & { model?: string };
 export type ChatRequest = WithOptionalModel<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>;
@@ -16,13 +19,19 @@ export interface LlmRequestOptions {
   signal?: AbortSignal;
   /** This call's attempt timeout, in milliseconds, instead of `client.attemptTimeoutMs`. */
   attemptTimeoutMs?: number;
+  /** Scope key for per-scope budgets, for a call made outside a guarded handler. */
+  scopeKey?: string;
 }
+
+/** Completion tokens assumed for a call outside a guarded handler that sets no max_tokens. */
+const DEFAULT_COMPLETION_ESTIMATE = 1_024;
 
 /**
  * The `openai` SDK with its own retries off (`maxRetries: 0`): every attempt goes through
  * `BackoffPolicy`. Inside a `@Guarded` handler a call makes exactly one attempt (the handler
- * is what gets retried); outside one, the client retries by itself. Either way the guarded
- * call records each completion's token usage and cost.
+ * is what gets retried); outside one, the client runs a guarded call of its own. Either way
+ * each completion's usage is recorded against the call, and the budget is checked before
+ * every request.
  */
 @Injectable()
 export class ResilientLlmClient {
@@ -32,6 +41,8 @@ export class ResilientLlmClient {
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     private readonly runner: GuardedCallRunner,
     private readonly pricing: LlmPricing,
+    private readonly budget: BudgetGuard,
+    @InjectClock() private readonly clock: Clock,
   ) {}
 
   /** The underlying SDK client, for endpoints this wrapper does not cover. It never retries by itself. */
@@ -47,30 +58,28 @@ export class ResilientLlmClient {
   }
 
   async createChatCompletion(request: ChatRequest, options: LlmRequestOptions = {}): Promise<OpenAI.Chat.ChatCompletion> {
-    const model = this.modelOf(request);
-    return this.runner.run({ model, signal: options.signal }, async (call) => {
-      const completion = await this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(options));
-      if (completion.usage) this.record(call, model, completion.usage);
+    return this.runner.run(this.callFor(request, options), async (call) => {
+      const model = await this.prepare(call, request);
+      const completion = await this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options));
+      call.recordUsage(model, tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content), !tokensOf(completion.usage));
       return completion;
     });
   }
 
   /**
-   * A streamed completion. Attempts are retried until the stream opens; after the first chunk
-   * the stream is the caller's. Usage is requested (`stream_options.include_usage`) and recorded
-   * when the stream's last chunk reports it.
+   * A streamed completion. Attempts are retried until the stream opens; after that the stream
+   * is the caller's. Usage is always requested and recorded when the stream reports it; a
+   * stream that ends early (the reader stopped) is recorded from what was read. The guarded
+   * call settles its budget when the stream is done.
    */
-  async streamChatCompletion(
-    request: ChatStreamRequest,
-    options: LlmRequestOptions = {},
-  ): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
-    const model = this.modelOf(request);
-    return this.runner.run({ model, signal: options.signal }, async (call) => {
+  async streamChatCompletion(request: ChatStreamRequest, options: LlmRequestOptions = {}): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
+    return this.runner.run(this.callFor(request, options), async (call) => {
+      const model = await this.prepare(call, request);
       const stream = await this.openai.chat.completions.create(
-        { ...request, model, stream: true, stream_options: { include_usage: true, ...request.stream_options } },
-        this.sdkOptions(options),
+        { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
+        this.sdkOptions(call, options),
       );
-      return this.recordStreamUsage(stream, call, model);
+      return this.recordStreamUsage(stream, call, model, request);
     });
   }
 
@@ -78,26 +87,56 @@ export class ResilientLlmClient {
     stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>,
     call: GuardedCall,
     model: string,
+    request: ChatStreamRequest,
   ): AsyncIterable<OpenAI.Chat.ChatCompletionChunk> {
-    for await (const chunk of stream) {
-      if (chunk.usage) this.record(call, model, chunk.usage);
-      yield chunk;
+    const release = call.hold();
+    let reported: { inputTokens: number; outputTokens: number } | undefined;
+    let contentChunks = 0;
+    try {
+      for await (const chunk of stream) {
+        reported = tokensOf(chunk.usage) ?? reported;
+        if (chunk.choices[0]?.delta?.content) contentChunks++;
+        yield chunk;
+      }
+    } finally {
+      // A chunk carries about one token: what was read is what was billed, at least.
+      call.recordUsage(model, reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks }, !reported);
+      release();
     }
   }
 
-  private modelOf(request: { model?: string }): string {
+  private callFor(request: { model?: string; messages: ChatRequest['messages']; max_tokens?: number | null; max_completion_tokens?: number | null }, options: LlmRequestOptions) {
     const model = request.model ?? this.options.defaultModel;
+    return {
+      model,
+      estimatedTokens: estimatePromptTokens(request.messages) + (maxCompletionTokens(request) ?? DEFAULT_COMPLETION_ESTIMATE),
+      scopeKey: options.scopeKey,
+      signal: options.signal,
+    };
+  }
+
+  /** The model to send, checked for a price, and budget headroom for this request's worst case. */
+  private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<string> {
+    const model = call.settings.strict && this.options.budget.fallbackModel ? this.options.budget.fallbackModel : (request.model ?? call.settings.model);
     // Fails before the request is sent: an unpriced model would spend without being counted.
     this.pricing.priceOf(model);
+    if (call.reservation) {
+      const cap = maxCompletionTokens(request);
+      const worstCase = cap === undefined ? call.estimateMicro : this.pricing.worstCaseMicroUsd(model, estimatePromptTokens(request.messages) + cap);
+      await this.budget.topUp(call.reservation, call.spentMicro + worstCase - this.budget.heldMicro(call.reservation), call.attempts.length);
+    }
     return model;
   }
 
-  private sdkOptions(options: LlmRequestOptions): OpenAI.RequestOptions {
-    return { signal: options.signal, timeout: options.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, maxRetries: 0 };
+  private sdkOptions(call: GuardedCall, options: LlmRequestOptions): OpenAI.RequestOptions {
+    const configured = options.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
+    // An attempt never outlives the call's deadline.
+    const remaining = Math.max(1, call.deadlineAtMs - this.clock.now());
+    const signals = [call.signal, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+    return { signal: AbortSignal.any(signals), timeout: Math.min(configured, remaining), maxRetries: 0 };
   }
 
-  private record(call: GuardedCall, model: string, usage: OpenAI.CompletionUsage): void {
-    const tokens = { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-    call.recordCompletion({ model, ...tokens, costMicroUsd: this.pricing.costMicroUsd(model, tokens) });
+  private estimatedUsage(request: ChatRequest, content: string | null | undefined) {
+    return { inputTokens: estimatePromptTokens(request.messages), outputTokens: Math.ceil((content ?? '').length / 3) };
   }
 }

@@ -1,10 +1,11 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { GiveUpReason, RetryDecision } from '../backoff/backoff.policy.js';
 import type { FailureClassification } from '../backoff/error-classifier.js';
+import type { RetryAfterHint } from './retry-after.js';
 
 const brand = Symbol.for('resilient-llm.LlmCallFailedException');
 
-export type LlmCallFailureCode = 'upstream_rejected' | 'upstream_unavailable' | 'retry_deadline_exceeded';
+export type LlmCallFailureCode = 'upstream_rejected' | 'upstream_unavailable' | 'retry_deadline_exceeded' | 'context_length_exceeded';
 
 export interface LlmCallFailureBody {
   statusCode: number;
@@ -18,7 +19,11 @@ export interface LlmCallFailureBody {
 const GIVE_UP: Record<GiveUpReason, { status: number; code: LlmCallFailureCode; why: (attempts: number) => string }> = {
   not_retryable: { status: HttpStatus.BAD_GATEWAY, code: 'upstream_rejected', why: () => 'not retried' },
   max_attempts: { status: HttpStatus.SERVICE_UNAVAILABLE, code: 'upstream_unavailable', why: (n) => `gave up after the maximum of ${n} attempts` },
-  deadline: { status: HttpStatus.GATEWAY_TIMEOUT, code: 'retry_deadline_exceeded', why: (n) => `gave up after ${n} attempts: the next delay would pass the call's deadline` },
+  deadline: {
+    status: HttpStatus.GATEWAY_TIMEOUT,
+    code: 'retry_deadline_exceeded',
+    why: (n) => `gave up after ${n} attempts: the call's deadline has passed, or the next delay would pass it`,
+  },
   server_wait_exceeds_deadline: {
     status: HttpStatus.SERVICE_UNAVAILABLE,
     code: 'upstream_unavailable',
@@ -36,7 +41,7 @@ function describe(classification: FailureClassification): string {
  * A guarded LLM call that failed for good. The body names the cause (kind, upstream status
  * and code) but never the upstream's message, which can echo a masked API key.
  */
-export class LlmCallFailedException extends HttpException {
+export class LlmCallFailedException extends HttpException implements RetryAfterHint {
   readonly [brand] = true;
   /** Seconds a client should wait before trying again, when the upstream said so. */
   readonly retryAfterSeconds?: number;
@@ -47,8 +52,12 @@ export class LlmCallFailedException extends HttpException {
     cause: unknown,
     lastServerDelayMs?: number,
   ) {
-    const { status, code, why } = GIVE_UP[decision.reason];
     const { classification } = decision;
+    // The caller's prompt is too long: theirs to fix, so a 4xx that no client retries.
+    const { status, code, why } =
+      classification.kind === 'context_length'
+        ? { status: HttpStatus.UNPROCESSABLE_ENTITY, code: 'context_length_exceeded' as const, why: GIVE_UP.not_retryable.why }
+        : GIVE_UP[decision.reason];
     const body: LlmCallFailureBody = {
       statusCode: status,
       code,
@@ -59,7 +68,7 @@ export class LlmCallFailedException extends HttpException {
     };
     super(body, status, { cause });
     const waitMs = decision.serverDelayMs ?? lastServerDelayMs;
-    if (waitMs !== undefined && status === HttpStatus.SERVICE_UNAVAILABLE) this.retryAfterSeconds = Math.ceil(waitMs / 1000);
+    if (waitMs !== undefined && status === HttpStatus.SERVICE_UNAVAILABLE) this.retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
   }
 }
 

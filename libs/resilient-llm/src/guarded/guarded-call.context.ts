@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FailureKind } from '../backoff/error-classifier.js';
 import type { ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { BudgetReservation } from '../budget/budget-status.interface.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';
 
 export interface AttemptRecord {
@@ -15,27 +16,45 @@ export interface AttemptRecord {
 export interface CompletionRecord extends TokenUsage {
   model: string;
   costMicroUsd: number;
+  /** The attempt that made it: completions of failed attempts are waste. */
+  attempt: number;
+  /** True when the upstream reported no usage and it was estimated. */
+  estimated: boolean;
 }
 
 export interface GuardedCallSettings {
+  /** The model calls are priced at (the strict-mode fallback when one applies). */
   model: string;
   /** Undefined for a client call made outside any guarded handler. */
   estimatedTokens?: number;
   backoff: ResolvedBackoffOptions;
+  scopeKey?: string;
+  /** Admitted while a budget window was critical: stricter backoff, maybe a cheaper model. */
+  strict: boolean;
 }
 
+type Pricer = (model: string, usage: TokenUsage) => number;
+
 /**
- * One guarded call: every attempt of a handler (or of a lone client call) and what the
- * upstream billed for it. Budget and telemetry attach here; the state is per call, so one
- * call's settings never leak into another's.
+ * One guarded call: every attempt of a handler (or of a lone client call), what the upstream
+ * billed for it, and the budget held for it. The state is per call, so one call's settings
+ * (strict mode, say) never leak into another's.
  */
 export class GuardedCall {
   readonly attempts: AttemptRecord[] = [];
   readonly completions: CompletionRecord[] = [];
+  /** Charged for failed attempts that may have been billed (timeouts), in micro-dollars. */
+  chargedMicro = 0;
+  /** Worst-case cost of one attempt, as reserved; 0 without a budget. */
+  estimateMicro = 0;
+  reservation?: BudgetReservation;
+  private readonly controller = new AbortController();
+  private readonly holds = new Set<Promise<void>>();
 
   constructor(
     readonly settings: GuardedCallSettings,
     readonly startedAtMs: number,
+    private readonly price: Pricer,
   ) {}
 
   /** The attempt running now, 1-based. */
@@ -43,6 +62,20 @@ export class GuardedCall {
     return this.attempts.length + 1;
   }
 
+  get deadlineAtMs(): number {
+    return this.startedAtMs + this.settings.backoff.deadlineMs;
+  }
+
+  /** Aborted when the caller goes away or the app shuts down: requests and sleeps stop. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    this.controller.abort(reason);
+  }
+
+  /** Tokens and cost of every completion so far. */
   get usage(): TokenUsage & { costMicroUsd: number } {
     return this.completions.reduce(
       (sum, completion) => ({
@@ -54,8 +87,37 @@ export class GuardedCall {
     );
   }
 
-  recordCompletion(completion: CompletionRecord): void {
-    this.completions.push(completion);
+  /** Everything this call has cost so far: completions plus charged failed attempts. */
+  get spentMicro(): number {
+    return this.usage.costMicroUsd + this.chargedMicro;
+  }
+
+  /**
+   * Records a completion's token usage (ResilientLlmClient does this; call it from your own
+   * LLM code inside a guarded handler so that the budget is settled at the real price).
+   */
+  recordUsage(model: string, usage: TokenUsage, estimated = false): void {
+    const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
+    this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), attempt: this.attempt, estimated });
+  }
+
+  /** Keeps the call's settlement waiting until the returned function runs (a stream still being read). */
+  hold(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.holds.add(held);
+    return () => {
+      this.holds.delete(held);
+      release();
+    };
+  }
+
+  async released(): Promise<void> {
+    while (this.holds.size > 0) await Promise.all([...this.holds]);
+  }
+
+  get isHeld(): boolean {
+    return this.holds.size > 0;
   }
 }
 

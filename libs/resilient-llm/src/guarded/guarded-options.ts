@@ -4,28 +4,39 @@ import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js'
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 
 export interface GuardedOptions {
-  /** Tokens (prompt + completion) one attempt is expected to use; a positive whole number. */
+  /** Tokens (prompt + completion) one attempt is expected to use; a positive whole number. Their worst-case price is reserved. */
   estimatedTokens: number;
-  /** Model the call is priced at; the module's `defaultModel` when omitted. */
+  /** Model the call is priced at (and the client's default model inside it); the module's `defaultModel` when omitted. */
   model?: string;
-  /** Backoff settings for this handler, merged over the module's. */
+  /** Backoff settings for this handler, merged over the module's (checked against them at startup). */
   backoff?: BackoffOptions;
+  /** A fixed budget scope key for this handler (e.g. `'reports'`) instead of the caller's. */
+  scope?: string;
 }
 
+export interface GuardedMetadata extends GuardedOptions {
+  /** Where the decorator was applied, for messages: `@Guarded() on ChatController.reply`. */
+  source: string;
+}
+
+// Field by field only: whether capMs >= baseMs holds depends on the module's settings, checked at startup.
+const PERMISSIVE_BASE = { ...DEFAULT_BACKOFF_OPTIONS, baseMs: 0, capMs: Number.MAX_SAFE_INTEGER };
+
 /** Checks `@Guarded(...)` arguments where the decorator is applied, so a bad one stops the app from booting. */
-export function normalizeGuardedOptions(argument: number | GuardedOptions, where: string): Readonly<GuardedOptions> {
+export function normalizeGuardedOptions(argument: number | GuardedOptions, source: string): Readonly<GuardedMetadata> {
   const options = typeof argument === 'number' ? { estimatedTokens: argument } : argument;
   if (typeof options !== 'object' || options === null) {
-    throw new ResilientLlmConfigurationError(where, 'takes a token estimate or { estimatedTokens, model?, backoff? }');
+    throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope? }');
   }
-  const { estimatedTokens, model, backoff } = options;
+  const { estimatedTokens, model, backoff, scope } = options;
   if (typeof estimatedTokens !== 'number' || !Number.isSafeInteger(estimatedTokens) || estimatedTokens <= 0) {
-    throw new ResilientLlmConfigurationError(`${where}: estimatedTokens`, `must be a positive whole number of tokens, got ${String(estimatedTokens)}`);
+    throw new ResilientLlmConfigurationError(`${source}: estimatedTokens`, `must be a positive whole number of tokens, got ${String(estimatedTokens)}`);
   }
-  if (model !== undefined && (typeof model !== 'string' || model.trim() === '')) {
-    throw new ResilientLlmConfigurationError(`${where}: model`, `must be a non-empty string, got ${String(model)}`);
+  for (const [name, value] of [['model', model], ['scope', scope]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      throw new ResilientLlmConfigurationError(`${source}: ${name}`, `must be a non-empty string, got ${String(value)}`);
+    }
   }
-  // Checked against the defaults here; merged over the module's own settings at the first call.
-  if (backoff !== undefined) resolveBackoffOptions(`${where}: backoff`, DEFAULT_BACKOFF_OPTIONS, backoff);
-  return Object.freeze({ estimatedTokens, model, backoff: backoff && Object.freeze({ ...backoff }) });
+  if (backoff !== undefined) resolveBackoffOptions(`${source}: backoff`, PERMISSIVE_BASE, backoff);
+  return Object.freeze({ estimatedTokens, model, scope, source, backoff: backoff && Object.freeze({ ...backoff }) });
 }

@@ -1,12 +1,23 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { BadRequestException, type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
-import { isLlmCallFailedException } from '../errors/llm-call-failed.exception.js';
-import { GUARDED_METADATA } from '../resilient-llm.constants.js';
+import { retryAfterOf } from '../errors/retry-after.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
-import type { GuardedOptions } from './guarded-options.js';
+import type { GuardedMetadata } from './guarded-options.js';
 
-type HeaderSetter = { setHeader?: (name: string, value: string) => unknown; header?: (name: string, value: string) => unknown };
+interface HttpResponseLike {
+  setHeader?: (name: string, value: string) => unknown;
+  header?: (name: string, value: string) => unknown;
+  raw?: HttpResponseLike;
+  once?: (event: 'close', listener: () => void) => unknown;
+  removeListener?: (event: 'close', listener: () => void) => unknown;
+  writableFinished?: boolean;
+}
+
+// Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
+const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * Runs a `@Guarded` handler as a guarded call. Each retry subscribes to `next.handle()` again,
@@ -18,22 +29,52 @@ export class GuardedInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly runner: GuardedCallRunner,
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.getAllAndOverride<GuardedOptions | undefined>(GUARDED_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const options = this.reflector.getAllAndOverride<GuardedMetadata | undefined>(GUARDED_METADATA, [context.getHandler(), context.getClass()]);
     if (!options) return next.handle();
-    return defer(() => this.runner.run(options, () => lastValueFrom(next.handle(), { defaultValue: undefined }))).pipe(
+    const http = context.getType() === 'http';
+    const response = http ? context.switchToHttp().getResponse<HttpResponseLike>() : undefined;
+    return defer(async () => {
+      const scopeKey = options.scope ?? this.scopeOf(context);
+      const disconnected = this.disconnectSignal(response);
+      try {
+        return await this.runner.run(
+          { model: options.model, estimatedTokens: options.estimatedTokens, backoff: options.backoff, scopeKey, signal: disconnected.signal, source: options.source },
+          () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+        );
+      } finally {
+        disconnected.dispose();
+      }
+    }).pipe(
       catchError((error: unknown) => {
-        if (isLlmCallFailedException(error) && error.retryAfterSeconds !== undefined && context.getType() === 'http') {
-          const response = context.switchToHttp().getResponse<HeaderSetter>();
-          (response.setHeader ?? response.header)?.call(response, 'Retry-After', String(error.retryAfterSeconds));
-        }
+        const retryAfter = retryAfterOf(error);
+        if (retryAfter !== undefined && response) (response.setHeader ?? response.header)?.call(response, 'Retry-After', String(retryAfter));
         return throwError(() => error);
       }),
     );
+  }
+
+  private scopeOf(context: ExecutionContext): string | undefined {
+    const key = this.options.extractScope?.(context);
+    if (key === undefined || key === '') return undefined;
+    if (typeof key !== 'string' || !SCOPE_KEY.test(key)) {
+      throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: 'The scope key must be 1 to 200 printable ASCII characters without spaces.' });
+    }
+    return key;
+  }
+
+  /** Aborts the call when the client goes away before the response is sent: no retries for nobody. */
+  private disconnectSignal(response: HttpResponseLike | undefined): { signal?: AbortSignal; dispose: () => void } {
+    const raw = response?.raw ?? response;
+    if (!raw?.once || !raw.removeListener) return { dispose: () => undefined };
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!raw.writableFinished) controller.abort(new Error('the client disconnected'));
+    };
+    raw.once('close', onClose);
+    return { signal: controller.signal, dispose: () => raw.removeListener!('close', onClose) };
   }
 }

@@ -1,4 +1,7 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { BudgetOptions, ResolvedBudgetOptions } from '../budget/budget-options.interface.js';
+import type { ResolvedStorageOptions, StorageOptions } from '../storage/storage-options.interface.js';
 import type { ModelPrice } from '../pricing/model-price.interface.js';
 import type { PriceTable } from '../pricing/price-table.js';
 
@@ -22,6 +25,15 @@ export interface ResilientLlmModuleOptions {
   defaultModel?: string;
   /** Prices (USD per million tokens) merged over the built-in table; keys are model names. */
   pricing?: Record<string, ModelPrice>;
+  /** Spend limits per window and scope. Without limits no budget is kept and nothing is stored. */
+  budget?: BudgetOptions;
+  /** Where budgets are stored (used only when `budget` has limits). */
+  storage?: StorageOptions;
+  /**
+   * The caller's scope key (tenant, user, API key id, ...) for per-scope budgets: a request
+   * header to read, or a function of the execution context. None by default (global only).
+   */
+  scope?: { header?: string; extract?: (context: ExecutionContext) => string | undefined };
 }
 
 /** Options after defaults and validation; what the module's providers receive. */
@@ -30,4 +42,9 @@ export interface ResolvedResilientLlmOptions {
   backoff: ResolvedBackoffOptions;
   defaultModel: string;
   priceTable: PriceTable;
+  budget: ResolvedBudgetOptions;
+  /** The strict-mode backoff, resolved over `backoff`. */
+  strictBackoff: ResolvedBackoffOptions;
+  storage: ResolvedStorageOptions;
+  extractScope?: (context: ExecutionContext) => string | undefined;
 }

@@ -3,6 +3,9 @@ import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js'
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { DEFAULT_MODEL_PRICES } from '../pricing/model-price.interface.js';
 import { buildPriceTable, findPrice } from '../pricing/price-table.js';
+import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
+import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
+import { resolveScopeExtractor } from './scope-extractor.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
@@ -17,7 +20,7 @@ function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResili
   const client = raw ?? {};
   const baseURL = optionalString('client.baseURL', client.baseURL);
   if (baseURL !== undefined && !/^https?:$/.test(URL.parse(baseURL)?.protocol ?? '')) {
-    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute http(s) URL, got "${baseURL}"`);
+    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute http(s) URL, got "${redactUrl(baseURL)}"`);
   }
   const attemptTimeoutMs = client.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   if (typeof attemptTimeoutMs !== 'number' || !Number.isFinite(attemptTimeoutMs) || attemptTimeoutMs <= 0) {
@@ -45,10 +48,17 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
       `"${defaultModel}" has no price; add it to "pricing" (known: ${[...priceTable.keys()].join(', ')})`,
     );
   }
+  const client = resolveClient(options.client);
+  const backoff = resolveBackoffOptions('backoff', DEFAULT_BACKOFF_OPTIONS, options.backoff);
+  const budget = resolveBudgetOptions(options.budget, { backoff, attemptTimeoutMs: client.attemptTimeoutMs, priceTable });
   return Object.freeze({
-    client: resolveClient(options.client),
-    backoff: resolveBackoffOptions('backoff', DEFAULT_BACKOFF_OPTIONS, options.backoff),
+    client,
+    backoff,
     defaultModel,
     priceTable,
+    budget,
+    strictBackoff: resolveBackoffOptions('budget.strict.backoff', backoff, budget.strictBackoff),
+    storage: resolveStorageOptions(options.storage),
+    extractScope: resolveScopeExtractor(options.scope),
   });
 }

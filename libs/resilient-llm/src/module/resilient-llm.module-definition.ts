@@ -1,9 +1,21 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { type BudgetViewOptions, createBudgetStatusController } from '../budget/budget-status.controller.js';
 import type { ResilientLlmModuleOptions } from './resilient-llm-options.interface.js';
+
+interface ModuleExtras {
+  /** Make the module's providers (and so `@Guarded`) available to every module. Default false. */
+  isGlobal?: boolean;
+  /** Serve the read-only budget view (`GET /resilient-llm/budget`); off unless given. */
+  budgetView?: BudgetViewOptions | boolean;
+}
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: RAW_OPTIONS_TOKEN, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<ResilientLlmModuleOptions>({ moduleName: 'ResilientLlm' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras<ModuleExtras>({ isGlobal: false, budgetView: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+    controllers: extras.budgetView ? [createBudgetStatusController(extras.budgetView === true ? {} : extras.budgetView)] : [],
+  }))
   .build();
 
 /** What `ResilientLlmModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` (or `useClass`), `isGlobal`. */

@@ -19,4 +19,11 @@ export class LlmPricing {
   costMicroUsd(model: string, usage: TokenUsage): number {
     return costMicroUsd(this.priceOf(model), usage);
   }
+
+  /** The most `tokens` can cost: all of them at the model's dearer rate (output, usually). */
+  worstCaseMicroUsd(model: string, tokens: number): number {
+    const price = this.priceOf(model);
+    const dearer = Math.max(price.inputMicroUsdPerMTok, price.outputMicroUsdPerMTok);
+    return Math.ceil((tokens * dearer) / 1_000_000);
+  }
 }

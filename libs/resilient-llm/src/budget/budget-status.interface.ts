@@ -1,0 +1,42 @@
+import type { BudgetState } from './budget-state.js';
+import type { BudgetWindowKind } from './budget-window.js';
+
+export interface BudgetWindowStatus {
+  /** `global`, or a scope key. */
+  scope: string;
+  window: BudgetWindowKind;
+  period: string;
+  startsAt: string;
+  endsAt: string;
+  limitMicroUsd: number;
+  spentMicroUsd: number;
+  reservedMicroUsd: number;
+  /** Spend on attempts whose result was not used (failed attempts that were billed). */
+  wasteMicroUsd: number;
+  limitUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  /** (spent + reserved) / limit. */
+  ratio: number;
+  state: BudgetState;
+}
+
+export interface BudgetStatus {
+  scope: string;
+  /** The worst state of the windows below. */
+  state: BudgetState;
+  windows: BudgetWindowStatus[];
+}
+
+/** Money held for one guarded call, in every window the call draws on. */
+export interface BudgetReservation {
+  readonly scopeKey?: string;
+  readonly model: string;
+  readonly windowIds: readonly string[];
+  /** Ledger rows: the first reservation and any top-ups for retries. */
+  readonly rows: Array<{ id: string; amountMicro: number }>;
+  /** The worst window state right after reserving. */
+  readonly state: BudgetState;
+  /** False when admitted without a ledger row because the store was down (fail-open). */
+  readonly recorded: boolean;
+}

@@ -1,0 +1,258 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import {
+  type BudgetStore,
+  type BudgetWindowRow,
+  type BudgetWindowSnapshot,
+  type NewReservation,
+  RESILIENT_LLM_BUDGET_STORE,
+} from '../storage/budget-store.interface.js';
+import type { Clock } from '../time/clock.interface.js';
+import type { ResolvedBudgetLimits } from './budget-options.interface.js';
+import { budgetStateOf, worstState } from './budget-state.js';
+import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
+import { BUDGET_WINDOW_KINDS, windowAt } from './budget-window.js';
+
+const GLOBAL = 'global';
+const scopeIdOf = (scopeKey: string) => `key:${scopeKey}`;
+
+interface PendingSettlement {
+  run: () => Promise<void>;
+  description: string;
+}
+
+export interface CallSettlement {
+  /** What the call cost in all (completions plus charged failed attempts), in micro-dollars. */
+  actualMicro: number;
+  /** The part of it whose result was not used. */
+  wasteMicro: number;
+  succeeded: boolean;
+}
+
+/**
+ * Spend limits per calendar window and scope, kept in the budget store. `reserve` holds a
+ * call's worst-case cost before any upstream request (or refuses with 429); settling moves it
+ * to spent at the real price. Reservations carry a lease, so a crashed process cannot hold
+ * money for ever.
+ */
+@Injectable()
+export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('BudgetGuard');
+  private readonly ensuredWindows = new Set<string>();
+  private readonly pending: PendingSettlement[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @Optional() @Inject(RESILIENT_LLM_BUDGET_STORE) private readonly store: BudgetStore | null,
+    @InjectClock() private readonly clock: Clock,
+  ) {}
+
+  /** True when limits are configured (and a store holds them). */
+  get enabled(): boolean {
+    return this.options.budget.enabled && !!this.store;
+  }
+
+  onModuleInit(): void {
+    if (!this.enabled) return;
+    const every = Math.min(30_000, Math.max(1_000, this.options.budget.leaseMs / 4));
+    this.timer = setInterval(() => void this.maintain(), every);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushPending();
+  }
+
+  /** Holds `amountMicro` in every window of the global scope and of `scopeKey`, or throws 429 / 503. */
+  async reserve(request: { scopeKey?: string; amountMicro: number; model: string }): Promise<BudgetReservation> {
+    const now = this.clock.now();
+    const windows = this.windowsFor(request.scopeKey, now);
+    const base = { scopeKey: request.scopeKey, model: request.model, windowIds: windows.map((w) => w.id) };
+    if (windows.length === 0 || !this.store) return { ...base, rows: [], state: 'healthy', recorded: true };
+    try {
+      await this.ensureWindows(windows);
+      const row = this.newRow(base.windowIds, request.scopeKey, request.model, request.amountMicro, now);
+      const snapshots = await this.insert(row, now);
+      return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro }], state: this.stateOf(snapshots), recorded: true };
+    } catch (error) {
+      if (error instanceof BudgetExhaustedException) throw error;
+      return this.storeFailed(error, { ...base, rows: [], state: 'healthy', recorded: false });
+    }
+  }
+
+  /** Adds `extraMicro` to a reservation (a retry needs more than was held), or throws 429 / 503. */
+  async topUp(reservation: BudgetReservation, extraMicro: number, afterAttempts?: number): Promise<void> {
+    if (!this.store || reservation.windowIds.length === 0 || extraMicro <= 0) return;
+    if (!reservation.recorded) {
+      reservation.rows.push({ id: randomUUID(), amountMicro: extraMicro });
+      return;
+    }
+    const now = this.clock.now();
+    const row = this.newRow([...reservation.windowIds], reservation.scopeKey, reservation.model, extraMicro, now);
+    try {
+      await this.insert(row, now, afterAttempts);
+    } catch (error) {
+      if (error instanceof BudgetExhaustedException) throw error;
+      this.storeFailed(error, reservation);
+    }
+    reservation.rows.push({ id: row.id, amountMicro: extraMicro });
+  }
+
+  /** Held money of the reservation, all rows together. */
+  heldMicro(reservation: BudgetReservation): number {
+    return reservation.rows.reduce((sum, row) => sum + row.amountMicro, 0);
+  }
+
+  /**
+   * Settles a call: its rows move from reserved to spent at `actualMicro` (which may exceed
+   * what was held: real spend is recorded, never dropped). A store that is down gets the
+   * settlement later; until then the lease keeps the money held.
+   */
+  async settle(reservation: BudgetReservation, outcome: CallSettlement): Promise<void> {
+    if (!this.store || reservation.windowIds.length === 0) return;
+    const settledAt = this.clock.now();
+    if (!reservation.recorded) {
+      const row = this.newRow([...reservation.windowIds], reservation.scopeKey, reservation.model, 0, settledAt);
+      await this.orLater(() => this.store!.recordUnreservedSpend(row, outcome.actualMicro, outcome.wasteMicro), `spend of ${row.id}`);
+      return;
+    }
+    let remaining = outcome.actualMicro;
+    for (const [index, row] of reservation.rows.entries()) {
+      const last = index === reservation.rows.length - 1;
+      const actualMicro = last ? remaining : Math.min(remaining, row.amountMicro);
+      remaining -= actualMicro;
+      const settlement = {
+        state: outcome.succeeded ? ('committed' as const) : ('released' as const),
+        actualMicro,
+        wasteMicro: last ? outcome.wasteMicro : 0,
+        settledAt,
+      };
+      await this.orLater(async () => void (await this.store!.settle(row.id, settlement)), `settlement of ${row.id}`);
+    }
+  }
+
+  /** State, spent, reserved and limit of every window of the global scope and of `scopeKey`. */
+  async status(scopeKey?: string): Promise<BudgetStatus> {
+    const now = this.clock.now();
+    const windows = this.windowsFor(scopeKey, now);
+    if (this.store) await this.store.expireLeases(now);
+    const stored = new Map((this.store ? await this.store.readWindows(windows.map((w) => w.id)) : []).map((w) => [w.id, w]));
+    const statuses = windows.map((window) => this.describe(stored.get(window.id) ?? { ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }));
+    return { scope: scopeKey ?? GLOBAL, state: worstState(statuses.map((s) => s.state)), windows: statuses };
+  }
+
+  /** Returns the money of reservations whose lease has ended; how many there were. */
+  async expireLeases(): Promise<number> {
+    return this.store ? this.store.expireLeases(this.clock.now()) : 0;
+  }
+
+  private async maintain(): Promise<void> {
+    try {
+      await this.flushPending();
+      await this.expireLeases();
+    } catch (error) {
+      this.logger.warn(`Budget maintenance failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async flushPending(): Promise<void> {
+    for (const settlement of this.pending.splice(0)) await this.orLater(settlement.run, settlement.description);
+  }
+
+  private async orLater(run: () => Promise<void>, description: string): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.logger.warn(`Budget store unavailable; will retry the ${description}: ${(error as Error).message}`);
+      this.pending.push({ run, description });
+    }
+  }
+
+  private storeFailed(error: unknown, admitted: BudgetReservation): BudgetReservation {
+    if (!this.options.budget.failOpen) throw new BudgetStoreUnavailableException(error);
+    this.logger.warn(`Budget store unavailable, admitting the call anyway (budget.onStoreError is "fail-open"): ${(error as Error).message}`);
+    return admitted;
+  }
+
+  /** Inserts a held row; refuses with 429 naming the window that could not hold it. */
+  private async insert(row: NewReservation, now: number, afterAttempts?: number): Promise<BudgetWindowSnapshot[]> {
+    const store = this.store!;
+    // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
+    const admitted = (await store.reserve(row)) || ((await store.expireLeases(now)) > 0 && (await store.reserve(row)));
+    const snapshots = await store.readWindows(row.windowIds);
+    if (admitted) return snapshots;
+    const blocking =
+      snapshots.find((w) => w.spentMicro + w.reservedMicro + row.amountMicro > w.limitMicro) ?? snapshots[0];
+    throw new BudgetExhaustedException({ ...blocking, kind: blocking.kind, scope: blocking.scope }, row.amountMicro, now, afterAttempts);
+  }
+
+  private newRow(windowIds: string[], scopeKey: string | undefined, model: string, amountMicro: number, now: number): NewReservation {
+    return {
+      id: randomUUID(),
+      windowIds,
+      scope: scopeKey === undefined ? GLOBAL : scopeIdOf(scopeKey),
+      model,
+      amountMicro,
+      createdAt: now,
+      leaseExpiresAt: now + this.options.budget.leaseMs,
+    };
+  }
+
+  private limitsOf(scopeKey: string | undefined): Array<{ scope: string; limits: ResolvedBudgetLimits }> {
+    const { global, scopeOverrides, scopeDefault } = this.options.budget;
+    const scopes = [{ scope: GLOBAL, limits: global }];
+    if (scopeKey !== undefined) scopes.push({ scope: scopeIdOf(scopeKey), limits: scopeOverrides.get(scopeKey) ?? scopeDefault });
+    return scopes;
+  }
+
+  private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
+    const rows: BudgetWindowRow[] = [];
+    for (const { scope, limits } of this.limitsOf(scopeKey)) {
+      for (const kind of BUDGET_WINDOW_KINDS) {
+        const limitMicro = limits[kind];
+        if (limitMicro === undefined) continue;
+        const window = windowAt(kind, now, this.options.budget.timeZone);
+        rows.push({ id: `${scope}|${kind}|${window.period}`, scope, limitMicro, ...window });
+      }
+    }
+    return rows;
+  }
+
+  private async ensureWindows(windows: BudgetWindowRow[]): Promise<void> {
+    const missing = windows.filter((w) => !this.ensuredWindows.has(`${w.id}@${w.limitMicro}`));
+    if (missing.length === 0) return;
+    await this.store!.upsertWindows(missing);
+    for (const window of missing) this.ensuredWindows.add(`${window.id}@${window.limitMicro}`);
+  }
+
+  private stateOf(snapshots: BudgetWindowSnapshot[]) {
+    return worstState(snapshots.map((w) => this.describe(w).state));
+  }
+
+  private describe(window: BudgetWindowSnapshot): BudgetWindowStatus {
+    const used = window.spentMicro + window.reservedMicro;
+    const { warningRatio, criticalRatio } = this.options.budget;
+    return {
+      scope: window.scope === GLOBAL ? GLOBAL : window.scope.replace(/^key:/, ''),
+      window: window.kind,
+      period: window.period,
+      startsAt: new Date(window.startsAt).toISOString(),
+      endsAt: new Date(window.endsAt).toISOString(),
+      limitMicroUsd: window.limitMicro,
+      spentMicroUsd: window.spentMicro,
+      reservedMicroUsd: window.reservedMicro,
+      wasteMicroUsd: window.wasteMicro,
+      limitUsd: window.limitMicro / 1_000_000,
+      spentUsd: window.spentMicro / 1_000_000,
+      reservedUsd: window.reservedMicro / 1_000_000,
+      ratio: window.limitMicro === 0 ? 1 : used / window.limitMicro,
+      state: budgetStateOf(used, window.limitMicro, warningRatio, criticalRatio),
+    };
+  }
+}
