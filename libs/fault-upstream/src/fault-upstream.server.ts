@@ -123,6 +123,7 @@ export class FaultUpstream {
     try {
       // Read first: a body that is refused (413) must not use up a fault of the script.
       const text = await readBody(req);
+      this.countModel(text);
       const fault = this.plan.nextFault();
       const latency = this.plan.latencyMs();
       if (latency > 0) await delay(latency);
@@ -134,6 +135,15 @@ export class FaultUpstream {
       // The stats may have been reset meanwhile: count into the current ones.
       this.counters.inFlight--;
       this.counters.byOutcome[outcome] = (this.counters.byOutcome[outcome] ?? 0) + 1;
+    }
+  }
+
+  private countModel(text: string): void {
+    try {
+      const model = (JSON.parse(text) as { model?: unknown }).model;
+      if (typeof model === 'string') this.counters.byModel[model] = (this.counters.byModel[model] ?? 0) + 1;
+    } catch {
+      // Not JSON: answered with a 400 later, and counted under no model.
     }
   }
 

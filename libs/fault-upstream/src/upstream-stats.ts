@@ -11,6 +11,8 @@ export interface UpstreamStats {
   idempotencyKeys: Record<string, number>;
   /** Input and output tokens of the successful completions served. */
   servedTokens: { input: number; output: number };
+  /** Completion requests by the model they named. */
+  byModel: Record<string, number>;
 }
 
 export function emptyStats(): UpstreamStats {
@@ -22,5 +24,6 @@ export function emptyStats(): UpstreamStats {
     inFlight: 0,
     idempotencyKeys: {},
     servedTokens: { input: 0, output: 0 },
+    byModel: {},
   };
 }

@@ -1,3 +1,4 @@
+import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
 import type { BudgetState } from './budget-state.js';
 import type { BudgetWindowKind } from './budget-window.js';
 
@@ -32,7 +33,8 @@ export interface BudgetStatus {
 export interface BudgetReservation {
   readonly scopeKey?: string;
   readonly model: string;
-  readonly windowIds: readonly string[];
+  /** The windows (global and the scope's) the money is held in. */
+  readonly windows: readonly BudgetWindowRow[];
   /** Ledger rows: the first reservation and any top-ups for retries. */
   readonly rows: Array<{ id: string; amountMicro: number }>;
   /** The worst window state right after reserving. */

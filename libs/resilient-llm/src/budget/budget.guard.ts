@@ -73,11 +73,11 @@ export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
   async reserve(request: { scopeKey?: string; amountMicro: number; model: string }): Promise<BudgetReservation> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
-    const base = { scopeKey: request.scopeKey, model: request.model, windowIds: windows.map((w) => w.id) };
+    const base = { scopeKey: request.scopeKey, model: request.model, windows };
     if (windows.length === 0 || !this.store) return { ...base, rows: [], state: 'healthy', recorded: true };
     try {
       await this.ensureWindows(windows);
-      const row = this.newRow(base.windowIds, request.scopeKey, request.model, request.amountMicro, now);
+      const row = this.newRow(windows, request.scopeKey, request.model, request.amountMicro, now);
       const snapshots = await this.insert(row, now);
       return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro }], state: this.stateOf(snapshots), recorded: true };
     } catch (error) {
@@ -88,13 +88,13 @@ export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
 
   /** Adds `extraMicro` to a reservation (a retry needs more than was held), or throws 429 / 503. */
   async topUp(reservation: BudgetReservation, extraMicro: number, afterAttempts?: number): Promise<void> {
-    if (!this.store || reservation.windowIds.length === 0 || extraMicro <= 0) return;
+    if (!this.store || reservation.windows.length === 0 || extraMicro <= 0) return;
     if (!reservation.recorded) {
       reservation.rows.push({ id: randomUUID(), amountMicro: extraMicro });
       return;
     }
     const now = this.clock.now();
-    const row = this.newRow([...reservation.windowIds], reservation.scopeKey, reservation.model, extraMicro, now);
+    const row = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now);
     try {
       await this.insert(row, now, afterAttempts);
     } catch (error) {
@@ -115,11 +115,16 @@ export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
    * settlement later; until then the lease keeps the money held.
    */
   async settle(reservation: BudgetReservation, outcome: CallSettlement): Promise<void> {
-    if (!this.store || reservation.windowIds.length === 0) return;
+    if (!this.store || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
     if (!reservation.recorded) {
-      const row = this.newRow([...reservation.windowIds], reservation.scopeKey, reservation.model, 0, settledAt);
-      await this.orLater(() => this.store!.recordUnreservedSpend(row, outcome.actualMicro, outcome.wasteMicro), `spend of ${row.id}`);
+      // Admitted while the store was down: its windows may not even exist yet.
+      const row = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, 0, settledAt);
+      const record = async () => {
+        await this.ensureWindows([...reservation.windows]);
+        await this.store!.recordUnreservedSpend(row, outcome.actualMicro, outcome.wasteMicro);
+      };
+      await this.orLater(record, `spend of ${row.id}`);
       return;
     }
     let remaining = outcome.actualMicro;
@@ -192,10 +197,10 @@ export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
     throw new BudgetExhaustedException({ ...blocking, kind: blocking.kind, scope: blocking.scope }, row.amountMicro, now, afterAttempts);
   }
 
-  private newRow(windowIds: string[], scopeKey: string | undefined, model: string, amountMicro: number, now: number): NewReservation {
+  private newRow(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, model: string, amountMicro: number, now: number): NewReservation {
     return {
       id: randomUUID(),
-      windowIds,
+      windowIds: windows.map((window) => window.id),
       scope: scopeKey === undefined ? GLOBAL : scopeIdOf(scopeKey),
       model,
       amountMicro,

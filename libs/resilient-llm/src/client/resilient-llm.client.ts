@@ -79,7 +79,8 @@ export class ResilientLlmClient {
         { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
         this.sdkOptions(call, options),
       );
-      return this.recordStreamUsage(stream, call, model, request);
+      // Held from here, not from the first read: the call must not settle before the stream is read.
+      return this.recordStreamUsage(stream, call, model, request, call.hold());
     });
   }
 
@@ -88,8 +89,8 @@ export class ResilientLlmClient {
     call: GuardedCall,
     model: string,
     request: ChatStreamRequest,
+    release: () => void,
   ): AsyncIterable<OpenAI.Chat.ChatCompletionChunk> {
-    const release = call.hold();
     let reported: { inputTokens: number; outputTokens: number } | undefined;
     let contentChunks = 0;
     try {

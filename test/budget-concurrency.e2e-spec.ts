@@ -1,0 +1,80 @@
+import { FaultUpstream } from '@app/fault-upstream';
+import { BudgetGuard, RESILIENT_LLM_BUDGET_STORE, type BudgetStore } from '@resilient-llm/nestjs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TOKENS_PER_CALL, budgetModule } from './apps/budget.app.js';
+import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
+import { type TestApp, createTestApp } from './support/test-app.js';
+
+const skipPostgres = await skipWithoutPostgres();
+const CONCURRENT = 200;
+const FITS = 37;
+// The limit holds exactly FITS calls of 32 micro-dollars each.
+const dailyUsd = (FITS * TOKENS_PER_CALL) / 1_000_000;
+
+async function fire(apps: TestApp[]) {
+  const responses = await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => apps[index % apps.length].http().post('/ask')));
+  const byStatus = responses.reduce<Record<number, number>>((counts, response) => ({ ...counts, [response.status]: (counts[response.status] ?? 0) + 1 }), {});
+  return { responses, byStatus };
+}
+
+async function assertExactlyFits(apps: TestApp[], upstream: FaultUpstream) {
+  const { responses, byStatus } = await fire(apps);
+  expect(byStatus).toEqual({ 200: FITS, 429: CONCURRENT - FITS });
+  const refused = responses.find((response) => response.status === 429)!;
+  expect(refused.body).toMatchObject({ code: 'budget_exhausted', scope: 'global', window: 'daily', limitUsd: dailyUsd });
+  expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  // No upstream call for a refused request.
+  expect(upstream.stats().totalRequests).toBe(FITS);
+
+  const store = apps[0].app.get<BudgetStore>(RESILIENT_LLM_BUDGET_STORE);
+  const status = await apps[0].app.get(BudgetGuard).status();
+  const window = status.windows[0];
+  const [persisted] = await store.readWindows([`global|daily|${window.period}`]);
+  expect(persisted).toMatchObject({ spentMicro: FITS * TOKENS_PER_CALL, reservedMicro: 0, limitMicro: FITS * TOKENS_PER_CALL });
+  expect(persisted.spentMicro).toBeLessThanOrEqual(persisted.limitMicro);
+  expect(status.state).toBe('exhausted');
+}
+
+describe(`${CONCURRENT} concurrent guarded requests against a limit that fits ${FITS}`, () => {
+  let upstream: FaultUpstream;
+  beforeEach(async () => {
+    // A little latency, so that the requests are in flight together.
+    upstream = await FaultUpstream.start({ faults: { latencyMs: 5 } });
+  });
+  afterEach(() => upstream.stop());
+
+  it('SQLite file: exactly the ones that fit succeed, the rest get 429, overshoot 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'resilient-llm-budget-'));
+    const app = await createTestApp({
+      imports: [budgetModule({ client: { apiKey: 't', baseURL: upstream.baseURL }, budget: { limits: { dailyUsd } }, storage: { database: join(dir, 'budget.sqlite') } })],
+    });
+    try {
+      await assertExactlyFits([app], upstream);
+    } finally {
+      await app.app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe.skipIf(skipPostgres)('PostgreSQL', () => {
+    it('4 app instances, each with its own DataSource, share one budget: overshoot 0', async () => {
+      const schema = await createTestSchema();
+      const apps: TestApp[] = [];
+      try {
+        for (let replica = 0; replica < 4; replica++) {
+          apps.push(
+            await createTestApp({
+              imports: [budgetModule({ client: { apiKey: 't', baseURL: upstream.baseURL }, budget: { limits: { dailyUsd } }, storage: { database: schema.url } })],
+            }),
+          );
+        }
+        await assertExactlyFits(apps, upstream);
+      } finally {
+        for (const app of apps) await app.app.close();
+        await schema.drop();
+      }
+    });
+  });
+});
