@@ -11,6 +11,8 @@ import { EmbeddedUpstreamModule } from './embedded-upstream/embedded-upstream.mo
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment }),
     ResilientLlmModule.forRootAsync({
+      // GET /resilient-llm/budget: open here for the demo; protect it in a real app (budgetView: { guards }).
+      budgetView: true,
       imports: [EmbeddedUpstreamModule],
       inject: [ConfigService, EmbeddedUpstream],
       useFactory: (config: ConfigService<AppEnvironment, true>, embedded: EmbeddedUpstream) => ({
@@ -18,6 +20,11 @@ import { EmbeddedUpstreamModule } from './embedded-upstream/embedded-upstream.mo
         client: embedded.upstream
           ? { apiKey: 'embedded-upstream-needs-no-key', baseURL: embedded.upstream.baseURL }
           : { apiKey: config.get('OPENAI_API_KEY', { infer: true }), baseURL: config.get('OPENAI_BASE_URL', { infer: true }) },
+        budget: {
+          limits: { dailyUsd: config.get('BUDGET_DAILY_USD', { infer: true }), monthlyUsd: config.get('BUDGET_MONTHLY_USD', { infer: true }) },
+        },
+        storage: { database: config.get('RESILIENT_LLM_DB', { infer: true }) },
+        scope: { header: 'x-tenant-id' },
       }),
     }),
   ],
