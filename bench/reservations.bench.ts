@@ -84,7 +84,7 @@ export async function runReservationBenchmark(options: { operations: number; run
         for (let run = 0; run < options.runs; run++) runs.push(await measure(store, options.operations, concurrency));
         results.push({ store: name, concurrency, operations: options.operations, medianOpsPerSec: Math.round(median(runs)), runsOpsPerSec: runs.map(Math.round) });
       }
-      await storage.onApplicationShutdown();
+      await storage.close();
     }
   } finally {
     await pgSchema?.drop();

@@ -150,7 +150,7 @@ function storeContract(name: string, openStorage: () => Promise<{ storage: Resil
 
 storeContract('SQLite (:memory:)', async () => {
   const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: ':memory:' }));
-  return { storage, close: () => storage.onApplicationShutdown() };
+  return { storage, close: () => storage.close() };
 });
 
 describe.skipIf(await skipWithoutPostgres())('PostgreSQL', () => {
@@ -160,7 +160,7 @@ describe.skipIf(await skipWithoutPostgres())('PostgreSQL', () => {
     return {
       storage,
       close: async () => {
-        await storage.onApplicationShutdown();
+        await storage.close();
         await schema.drop();
       },
     };

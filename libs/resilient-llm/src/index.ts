@@ -26,6 +26,20 @@ export {
 } from './storage/budget-store.interface.js';
 export { TypeOrmBudgetStore } from './storage/typeorm-budget.store.js';
 export { ResilientLlmStorage } from './storage/resilient-llm-storage.js';
+export { ResilientLlmStorageHolder } from './storage/storage-holder.js';
+export {
+  type ClaimResult,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  RESILIENT_LLM_IDEMPOTENCY_STORE,
+  type StoredResponse,
+} from './storage/idempotency-store.interface.js';
+export { TypeOrmIdempotencyStore } from './storage/typeorm-idempotency.store.js';
+export { IdempotencyRecordEntity, type IdempotencyState } from './storage/entities/idempotency-record.entity.js';
+export { Idempotent, type IdempotentOptions } from './idempotency/idempotent.decorator.js';
+export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
+export type { IdempotencyOptions } from './idempotency/idempotency-options.interface.js';
+export { IdempotencyRequestException, type IdempotencyErrorCode } from './errors/idempotency-request.exception.js';
 export { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS } from './storage/resilient-llm.schema.js';
 export type { StorageOptions } from './storage/storage-options.interface.js';
 export { BudgetReservationEntity, type ReservationState } from './storage/entities/budget-reservation.entity.js';

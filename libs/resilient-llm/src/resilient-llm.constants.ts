@@ -12,3 +12,4 @@ export const InjectResilientLlmOptions = () => Inject(RESILIENT_LLM_OPTIONS);
 export const InjectClock = () => Inject(RESILIENT_LLM_CLOCK);
 export const InjectSleeper = () => Inject(RESILIENT_LLM_SLEEPER);
 export const InjectRandom = () => Inject(RESILIENT_LLM_RANDOM);
+export const IDEMPOTENT_METADATA = 'RESILIENT_LLM:IDEMPOTENT';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
 import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
@@ -40,7 +40,7 @@ export interface CallSettlement {
  * money for ever.
  */
 @Injectable()
-export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
+export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('BudgetGuard');
   private readonly ensuredWindows = new Set<string>();
   private readonly pending: PendingSettlement[] = [];
@@ -64,7 +64,8 @@ export class BudgetGuard implements OnModuleInit, OnApplicationShutdown {
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the store closes (on application shutdown): settlements that waited for it get one more try. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.flushPending();
   }

@@ -9,6 +9,12 @@ import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
 import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
+import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
+
+/** The SDK sends `idempotencyKey` only when its client class names a header for it. */
+class OpenAIWithIdempotencyKey extends OpenAI {
+  protected override idempotencyHeader = 'Idempotency-Key';
+}
 
 type WithOptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & { model?: string };
 export type ChatRequest = WithOptionalModel<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>;
@@ -52,7 +58,7 @@ export class ResilientLlmClient {
       if (!apiKey) {
         throw new ResilientLlmConfigurationError('client.apiKey', 'is required before ResilientLlmClient can call the provider');
       }
-      this.sdk = new OpenAI({ apiKey, baseURL, timeout: attemptTimeoutMs, maxRetries: 0, defaultHeaders });
+      this.sdk = new OpenAIWithIdempotencyKey({ apiKey, baseURL, timeout: attemptTimeoutMs, maxRetries: 0, defaultHeaders });
     }
     return this.sdk;
   }
@@ -134,7 +140,12 @@ export class ResilientLlmClient {
     // An attempt never outlives the call's deadline.
     const remaining = Math.max(1, call.deadlineAtMs - this.clock.now());
     const signals = [call.signal, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
-    return { signal: AbortSignal.any(signals), timeout: Math.min(configured, remaining), maxRetries: 0 };
+    return {
+      signal: AbortSignal.any(signals),
+      timeout: Math.min(configured, remaining),
+      maxRetries: 0,
+      idempotencyKey: upstreamIdempotencyKey(call.settings.idempotencyBase, call.nextRequestIndex()),
+    };
   }
 
   private estimatedUsage(request: ChatRequest, content: string | null | undefined) {

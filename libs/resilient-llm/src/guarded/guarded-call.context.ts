@@ -31,6 +31,8 @@ export interface GuardedCallSettings {
   scopeKey?: string;
   /** Admitted while a budget window was critical: stricter backoff, maybe a cheaper model. */
   strict: boolean;
+  /** What upstream idempotency keys derive from: the request's key, or a random one per call. */
+  idempotencyBase: string;
 }
 
 type Pricer = (model: string, usage: TokenUsage) => number;
@@ -49,6 +51,7 @@ export class GuardedCall {
   estimateMicro = 0;
   reservation?: BudgetReservation;
   private readonly controller = new AbortController();
+  private requestsInAttempt = { attempt: 0, count: 0 };
   private readonly holds = new Set<Promise<void>>();
 
   constructor(
@@ -99,6 +102,15 @@ export class GuardedCall {
   recordUsage(model: string, usage: TokenUsage, estimated = false): void {
     const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
     this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), attempt: this.attempt, estimated });
+  }
+
+  /**
+   * 1 for the first upstream request of the running attempt, 2 for the second, ...: the n-th
+   * request of every attempt is the same request, retried, so it carries the same upstream key.
+   */
+  nextRequestIndex(): number {
+    if (this.requestsInAttempt.attempt !== this.attempt) this.requestsInAttempt = { attempt: this.attempt, count: 0 };
+    return ++this.requestsInAttempt.count;
   }
 
   /** Keeps the call's settlement waiting until the returned function runs (a stream still being read). */

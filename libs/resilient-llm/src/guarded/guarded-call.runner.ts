@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
@@ -20,6 +21,8 @@ export interface GuardedCallRequest {
   backoff?: BackoffOptions;
   /** The caller's scope key, for per-scope budgets. */
   scopeKey?: string;
+  /** The request's idempotency record id: upstream requests carry keys derived from it. */
+  idempotencyKey?: string;
   /** Cancels the call: its requests, its backoff sleeps and its retries. */
   signal?: AbortSignal;
   /** Names the call's origin in configuration errors, e.g. `@Guarded() on ChatController.reply`. */
@@ -99,6 +102,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         backoff: strict ? this.options.strictBackoff : this.backoffFor(request.backoff, request.source),
         scopeKey: request.scopeKey,
         strict,
+        idempotencyBase: request.idempotencyKey ?? randomUUID(),
       },
       startedAtMs,
       pricer,

@@ -1,8 +1,10 @@
-import { BadRequestException, type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
 import { retryAfterOf } from '../errors/retry-after.js';
+import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { resolveScopeKey } from '../module/scope-extractor.js';
 import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
@@ -15,9 +17,6 @@ interface HttpResponseLike {
   removeListener?: (event: 'close', listener: () => void) => unknown;
   writableFinished?: boolean;
 }
-
-// Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
-const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * Runs a `@Guarded` handler as a guarded call. Each retry subscribes to `next.handle()` again,
@@ -38,11 +37,20 @@ export class GuardedInterceptor implements NestInterceptor {
     const http = context.getType() === 'http';
     const response = http ? context.switchToHttp().getResponse<HttpResponseLike>() : undefined;
     return defer(async () => {
-      const scopeKey = options.scope ?? this.scopeOf(context);
+      const scopeKey = options.scope ?? resolveScopeKey(this.options, context);
+      const idempotencyKey = http ? context.switchToHttp().getRequest<Record<symbol, string | undefined>>()[IDEMPOTENCY_REQUEST_PROPERTY] : undefined;
       const disconnected = this.disconnectSignal(response);
       try {
         return await this.runner.run(
-          { model: options.model, estimatedTokens: options.estimatedTokens, backoff: options.backoff, scopeKey, signal: disconnected.signal, source: options.source },
+          {
+            model: options.model,
+            estimatedTokens: options.estimatedTokens,
+            backoff: options.backoff,
+            scopeKey,
+            idempotencyKey,
+            signal: disconnected.signal,
+            source: options.source,
+          },
           () => lastValueFrom(next.handle(), { defaultValue: undefined }),
         );
       } finally {
@@ -55,15 +63,6 @@ export class GuardedInterceptor implements NestInterceptor {
         return throwError(() => error);
       }),
     );
-  }
-
-  private scopeOf(context: ExecutionContext): string | undefined {
-    const key = this.options.extractScope?.(context);
-    if (key === undefined || key === '') return undefined;
-    if (typeof key !== 'string' || !SCOPE_KEY.test(key)) {
-      throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: 'The scope key must be 1 to 200 printable ASCII characters without spaces.' });
-    }
-    return key;
   }
 
   /** Aborts the call when the client goes away before the response is sent: no retries for nobody. */

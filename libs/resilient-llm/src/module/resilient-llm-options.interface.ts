@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import type { BudgetOptions, ResolvedBudgetOptions } from '../budget/budget-options.interface.js';
+import type { IdempotencyOptions, ResolvedIdempotencyOptions } from '../idempotency/idempotency-options.interface.js';
 import type { ResolvedStorageOptions, StorageOptions } from '../storage/storage-options.interface.js';
 import type { ModelPrice } from '../pricing/model-price.interface.js';
 import type { PriceTable } from '../pricing/price-table.js';
@@ -27,8 +28,10 @@ export interface ResilientLlmModuleOptions {
   pricing?: Record<string, ModelPrice>;
   /** Spend limits per window and scope. Without limits no budget is kept and nothing is stored. */
   budget?: BudgetOptions;
-  /** Where budgets are stored (used only when `budget` has limits). */
+  /** Where budgets and idempotency records are stored (opened only when one of them is used). */
   storage?: StorageOptions;
+  /** The Idempotency-Key protocol of `@Idempotent` handlers. */
+  idempotency?: IdempotencyOptions;
   /**
    * The caller's scope key (tenant, user, API key id, ...) for per-scope budgets: a request
    * header to read, or a function of the execution context. None by default (global only).
@@ -46,5 +49,6 @@ export interface ResolvedResilientLlmOptions {
   /** The strict-mode backoff, resolved over `backoff`. */
   strictBackoff: ResolvedBackoffOptions;
   storage: ResolvedStorageOptions;
+  idempotency: ResolvedIdempotencyOptions;
   extractScope?: (context: ExecutionContext) => string | undefined;
 }

@@ -6,6 +6,7 @@ import { buildPriceTable, findPrice } from '../pricing/price-table.js';
 import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
 import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
 import { resolveScopeExtractor } from './scope-extractor.js';
+import { resolveIdempotencyOptions } from '../idempotency/idempotency-options.validation.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
@@ -59,6 +60,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     budget,
     strictBackoff: resolveBackoffOptions('budget.strict.backoff', backoff, budget.strictBackoff),
     storage: resolveStorageOptions(options.storage),
+    idempotency: resolveIdempotencyOptions(options.idempotency, backoff.deadlineMs + client.attemptTimeoutMs),
     extractScope: resolveScopeExtractor(options.scope),
   });
 }

@@ -1,15 +1,19 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
+import { IdempotencyPurger } from '../idempotency/idempotency-purger.js';
 import { RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
-import { ResilientLlmStorage } from '../storage/resilient-llm-storage.js';
+import { RESILIENT_LLM_IDEMPOTENCY_STORE } from '../storage/idempotency-store.interface.js';
+import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
+import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
+import { HandlerDiscovery } from './handler-discovery.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import { GuardedInterceptor } from '../guarded/guarded.interceptor.js';
-import { GuardedHandlersValidator } from '../guarded/guarded-handlers.validator.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import {
   RESILIENT_LLM_CLOCK,
@@ -21,19 +25,29 @@ import { systemClock, systemRandom, systemSleeper } from '../time/system-time.js
 import { ConfigurableModuleClass, RAW_OPTIONS_TOKEN } from './resilient-llm.module-definition.js';
 import { resolveModuleOptions } from './resilient-llm-options.validation.js';
 
-const publicProviders = [BackoffPolicy, BudgetGuard, GuardedCallRunner, GuardedInterceptor, LlmPricing, ResilientLlmClient];
+const publicProviders = [
+  BackoffPolicy,
+  BudgetGuard,
+  GuardedCallRunner,
+  GuardedInterceptor,
+  IdempotencyInterceptor,
+  LlmPricing,
+  ResilientLlmClient,
+  ResilientLlmStorageHolder,
+];
 
-// The store is opened only when there is something to keep: no limits, no database.
+// The database is opened only when there is something to keep: budget limits, @Idempotent handlers.
 const storageProviders = [
   {
-    provide: ResilientLlmStorage,
-    inject: [RESILIENT_LLM_OPTIONS],
-    useFactory: (options: ResolvedResilientLlmOptions) => (options.budget.enabled ? ResilientLlmStorage.open(options.storage) : null),
+    provide: RESILIENT_LLM_BUDGET_STORE,
+    inject: [RESILIENT_LLM_OPTIONS, ResilientLlmStorageHolder],
+    useFactory: async (options: ResolvedResilientLlmOptions, holder: ResilientLlmStorageHolder) =>
+      options.budget.enabled ? new TypeOrmBudgetStore((await holder.open()).dataSource) : null,
   },
   {
-    provide: RESILIENT_LLM_BUDGET_STORE,
-    inject: [ResilientLlmStorage],
-    useFactory: (storage: ResilientLlmStorage | null) => (storage ? new TypeOrmBudgetStore(storage.dataSource) : null),
+    provide: RESILIENT_LLM_IDEMPOTENCY_STORE,
+    inject: [ResilientLlmStorageHolder],
+    useFactory: (holder: ResilientLlmStorageHolder) => new TypeOrmIdempotencyStore(holder),
   },
 ];
 
@@ -45,7 +59,10 @@ const storageProviders = [
   imports: [DiscoveryModule],
   providers: [
     ...storageProviders,
-    GuardedHandlersValidator,
+    HandlerDiscovery,
+    IdempotencyPurger,
+    // App-wide, so that it runs before @Guarded: replays and refusals never reach the budget or the upstream.
+    { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },
     { provide: RESILIENT_LLM_CLOCK, useValue: systemClock },
     { provide: RESILIENT_LLM_SLEEPER, useValue: systemSleeper },
@@ -58,7 +75,7 @@ const storageProviders = [
     RESILIENT_LLM_SLEEPER,
     RESILIENT_LLM_RANDOM,
     RESILIENT_LLM_BUDGET_STORE,
-    ResilientLlmStorage,
+    RESILIENT_LLM_IDEMPOTENCY_STORE,
     ...publicProviders,
   ],
 })

@@ -1,6 +1,19 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { BadRequestException, type ExecutionContext } from '@nestjs/common';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import type { ResilientLlmModuleOptions } from './resilient-llm-options.interface.js';
+import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+
+// Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
+const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** The caller's scope key from the configured extractor, checked; undefined when there is none. */
+export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: ExecutionContext): string | undefined {
+  const key = options.extractScope?.(context);
+  if (key === undefined || key === '') return undefined;
+  if (typeof key !== 'string' || !SCOPE_KEY.test(key)) {
+    throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: 'The scope key must be 1 to 200 printable ASCII characters without spaces.' });
+  }
+  return key;
+}
 
 type Extractor = (context: ExecutionContext) => string | undefined;
 

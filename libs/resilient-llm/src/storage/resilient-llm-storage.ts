@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
 import type { ResolvedStorageOptions } from './storage-options.interface.js';
@@ -12,7 +12,7 @@ const MIGRATION_LOCK_KEY = 7_211_004_113;
  * The database the library keeps its ledger in: a DataSource it opens (and closes) itself,
  * with its own migrations table, or the host app's, which it only checks.
  */
-export class ResilientLlmStorage implements OnApplicationShutdown {
+export class ResilientLlmStorage {
   private static readonly logger = new Logger('ResilientLlmStorage');
 
   private constructor(
@@ -46,11 +46,11 @@ export class ResilientLlmStorage implements OnApplicationShutdown {
     } catch (error) {
       if (dataSource.isInitialized) await dataSource.destroy();
       throw new Error(
-        `resilient-llm: cannot open the budget store at ${describeStorage(storage)} ("storage.database"): ${(error as Error).message}`,
+        `resilient-llm: cannot open the store at ${describeStorage(storage)} ("storage.database"): ${(error as Error).message}`,
         { cause: error },
       );
     }
-    ResilientLlmStorage.logger.log(`Budget store: ${describeStorage(storage)}`);
+    ResilientLlmStorage.logger.log(`Store: ${describeStorage(storage)}`);
     return new ResilientLlmStorage(dataSource, true);
   }
 
@@ -88,7 +88,8 @@ export class ResilientLlmStorage implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Closes the DataSource if the library opened it; the host app's is left alone. */
+  async close(): Promise<void> {
     if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { BudgetWindowKind } from '../budget/budget-window.js';
+import { SqlStatements } from './sql-statements.js';
 import type {
   BudgetStore,
   BudgetWindowRow,
@@ -10,7 +11,6 @@ import type {
 
 const WINDOW_COLUMNS = 'id, scope, kind, period, starts_at, ends_at, limit_micro, spent_micro, reserved_micro, waste_micro';
 const EXHAUSTED = 'resilient_llm:budget_exhausted';
-const DEADLOCK = '40P01';
 const EXPIRY_BATCH = 100;
 
 interface WindowRecord {
@@ -45,35 +45,22 @@ const toSnapshot = (row: WindowRecord): BudgetWindowSnapshot => ({
  * within it, so there is no multi-statement transaction to interleave or to lose in a crash.
  */
 export class TypeOrmBudgetStore implements BudgetStore {
-  private readonly postgres: boolean;
+  private readonly sql: SqlStatements;
 
-  constructor(private readonly dataSource: DataSource) {
-    this.postgres = dataSource.options.type === 'postgres';
+  constructor(dataSource: DataSource) {
+    this.sql = new SqlStatements(dataSource);
   }
 
   private param(index: number): string {
-    return this.postgres ? `$${index}` : '?';
+    return this.sql.param(index);
   }
 
   private params(count: number, from = 1): string {
-    return Array.from({ length: count }, (_, offset) => this.param(from + offset)).join(', ');
+    return this.sql.params(count, from);
   }
 
-  /** Runs one statement; returns its rows (reads) and how many rows it changed itself (writes). */
-  private async run<T = unknown>(sql: string, parameters: unknown[]): Promise<{ records: T[]; affected: number }> {
-    for (let attempt = 1; ; attempt++) {
-      const runner = this.dataSource.createQueryRunner();
-      try {
-        const result = await runner.query(sql, parameters, true);
-        return { records: (result.records ?? []) as T[], affected: result.affected ?? 0 };
-      } catch (error) {
-        // PostgreSQL picks one of two lock waiters as a deadlock victim; its statement did nothing.
-        const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (code !== DEADLOCK || attempt >= 5) throw error;
-      } finally {
-        await runner.release();
-      }
-    }
+  private run<T = unknown>(sql: string, parameters: unknown[]) {
+    return this.sql.run<T>(sql, parameters);
   }
 
   async upsertWindows(windows: BudgetWindowRow[]): Promise<void> {

@@ -1,0 +1,154 @@
+import { type CallHandler, type ExecutionContext, HttpException, Inject, Injectable, Logger, type NestInterceptor, StreamableFile } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { type Observable, catchError, concatMap, defer, from, mergeAll, of, throwError } from 'rxjs';
+import { IdempotencyRequestException } from '../errors/idempotency-request.exception.js';
+import { resolveScopeKey } from '../module/scope-extractor.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from '../storage/idempotency-store.interface.js';
+import type { Clock } from '../time/clock.interface.js';
+import { handlerProgress } from './handler-started.js';
+import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
+import type { IdempotentOptions } from './idempotent.decorator.js';
+
+/** Where the request carries its idempotency record id, for the guarded call to pass upstream. */
+export const IDEMPOTENCY_REQUEST_PROPERTY = Symbol.for('resilient-llm.idempotencyRecordId');
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface HttpRequestLike {
+  method: string;
+  originalUrl?: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  [IDEMPOTENCY_REQUEST_PROPERTY]?: string;
+}
+
+interface HttpResponseLike {
+  statusCode: number;
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): unknown;
+}
+
+const isStream = (value: unknown) =>
+  value instanceof StreamableFile || Buffer.isBuffer(value) || (typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function');
+
+/**
+ * The Idempotency-Key protocol (IETF draft, Stripe's behaviour) for `@Idempotent` handlers.
+ * Registered app-wide by the module, so it runs before `@Guarded`: a replay or a refusal
+ * never reserves budget or calls the upstream.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('IdempotencyInterceptor');
+
+  constructor(
+    private readonly reflector: Reflector,
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
+    @InjectClock() private readonly clock: Clock,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    const marked = this.reflector.getAllAndOverride<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, [context.getHandler(), context.getClass()]);
+    const options = marked ?? (this.options.idempotency.applyToUnsafeMethods && UNSAFE_METHODS.has(request.method) ? {} : undefined);
+    if (!options) return next.handle();
+    return defer(() => from(this.run(context, next, request, options))).pipe(mergeAll());
+  }
+
+  private async run(context: ExecutionContext, next: CallHandler, request: HttpRequestLike, options: IdempotentOptions): Promise<Observable<unknown>> {
+    const settings = this.options.idempotency;
+    const parsed = parseIdempotencyKey(request.headers[settings.header]);
+    if (parsed.ok === 'absent') {
+      if (options.required) throw new IdempotencyRequestException('idempotency_key_missing', `This endpoint requires an ${settings.header} header.`);
+      return next.handle();
+    }
+    if (!parsed.ok) throw new IdempotencyRequestException('idempotency_key_invalid', `Malformed ${settings.header} header: ${parsed.reason}.`);
+
+    const scope = resolveScopeKey(this.options, context) ?? '';
+    const body = canonicalJson(request.body);
+    if (Buffer.byteLength(body) > settings.maxBodyBytes) {
+      throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${settings.maxBodyBytes} bytes, the most an idempotent request may carry.`);
+    }
+    const id = recordId(scope, parsed.key);
+    const fingerprint = requestFingerprint({ method: request.method, path: request.originalUrl ?? request.url, scope, body });
+    const owner = randomUUID();
+    const now = this.clock.now();
+    const claim = await this.store.claim({
+      id,
+      scope,
+      key: parsed.key,
+      fingerprint,
+      owner,
+      nowMs: now,
+      leaseExpiresAt: now + settings.leaseMs,
+      expiresAt: now + (options.ttlMs ?? settings.ttlMs),
+    });
+
+    if (claim.outcome !== 'acquired' && claim.fingerprint !== fingerprint) {
+      throw new IdempotencyRequestException('idempotency_key_reused', `This ${settings.header} was already used with a different request; use a new key for a new request.`);
+    }
+    if (claim.outcome === 'in_progress') {
+      throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${settings.header} is still being processed; retry later.`);
+    }
+    const response = context.switchToHttp().getResponse<HttpResponseLike>();
+    if (claim.outcome === 'completed') return this.replay(claim.response, response);
+
+    request[IDEMPOTENCY_REQUEST_PROPERTY] = id;
+    const progress = { started: false };
+    return handlerProgress.run(progress, () =>
+      next.handle().pipe(
+        concatMap(async (value) => {
+          if (isStream(value)) await this.release(id, owner, 'a streamed response is not stored');
+          else await this.complete(id, owner, { statusCode: response.statusCode, headers: this.storedHeaders(response), body: JSON.stringify(value ?? null), kind: 'value' });
+          return value;
+        }),
+        catchError(async (error: unknown) => {
+          const status = error instanceof HttpException ? error.getStatus() : 500;
+          // A 5xx may succeed next time, and a request refused before its handler ran never executed.
+          if (status >= 500 || !progress.started) await this.release(id, owner, `status ${status}`);
+          else await this.complete(id, owner, { statusCode: status, headers: {}, body: JSON.stringify((error as HttpException).getResponse()), kind: 'error' });
+          throw error;
+        }),
+      ),
+    );
+  }
+
+  private replay(stored: StoredResponse, response: HttpResponseLike): Observable<unknown> {
+    for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
+    response.setHeader('Idempotent-Replayed', 'true');
+    const body = JSON.parse(stored.body) as unknown;
+    if (stored.kind === 'error') return throwError(() => new HttpException(body as Record<string, unknown>, stored.statusCode));
+    return of(body);
+  }
+
+  private storedHeaders(response: HttpResponseLike): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const name of this.options.idempotency.storedHeaders) {
+      const value = response.getHeader(name);
+      if (value !== undefined) headers[name] = String(value);
+    }
+    return headers;
+  }
+
+  private async complete(id: string, owner: string, stored: StoredResponse): Promise<void> {
+    try {
+      if (!(await this.store.complete(id, owner, stored))) this.logger.warn(`Idempotency record ${id} was taken over before its response could be stored`);
+    } catch (error) {
+      // The response still goes out; a repeat gets 409 until the lease ends, then runs again.
+      this.logger.warn(`Could not store the idempotent response ${id}: ${(error as Error).message}`);
+    }
+  }
+
+  private async release(id: string, owner: string, why: string): Promise<void> {
+    try {
+      await this.store.release(id, owner);
+    } catch (error) {
+      this.logger.warn(`Could not release idempotency key ${id} (${why}): ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
+import type { GuardedMetadata } from '../guarded/guarded-options.js';
+import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
+import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+
+/**
+ * Looks at every controller once, at startup: a `@Guarded` handler's backoff that conflicts
+ * with the module's stops the boot (instead of failing every request), and `@Idempotent`
+ * handlers get their store opened now, so that a bad database fails the boot too.
+ */
+@Injectable()
+export class HandlerDiscovery implements OnModuleInit {
+  /** True when some handler is `@Idempotent` (or all unsafe ones are, by option). */
+  usesIdempotency = false;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly runner: GuardedCallRunner,
+    private readonly storage: ResilientLlmStorageHolder,
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.usesIdempotency = this.options.idempotency.applyToUnsafeMethods;
+    for (const { instance, metatype } of this.discovery.getControllers()) {
+      if (!instance || !metatype) continue;
+      const targets = [metatype, ...this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)).map((name) => instance[name])];
+      for (const target of targets) {
+        const guarded = this.reflector.get<GuardedMetadata | undefined>(GUARDED_METADATA, target);
+        if (guarded) this.runner.backoffFor(guarded.backoff, guarded.source);
+        if (this.reflector.get(IDEMPOTENT_METADATA, target)) this.usesIdempotency = true;
+      }
+    }
+    if (this.usesIdempotency) await this.storage.open();
+  }
+}

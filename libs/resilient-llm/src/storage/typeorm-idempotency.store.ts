@@ -1,0 +1,103 @@
+import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from './idempotency-store.interface.js';
+import type { ResilientLlmStorageHolder } from './storage-holder.js';
+import { SqlStatements } from './sql-statements.js';
+
+interface RecordRow {
+  fingerprint: string;
+  state: string;
+  owner: string;
+  lease_expires_at: string | number;
+  expires_at: string | number;
+  status_code: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  response_kind: 'value' | 'error' | null;
+}
+
+const TABLE = 'resilient_llm_idempotency_record';
+
+/**
+ * Idempotency records on SQLite or PostgreSQL. The lock is the primary key: of N concurrent
+ * inserts of one key, exactly one succeeds (`ON CONFLICT DO NOTHING`); taking over a dead
+ * executor's key is one conditional UPDATE on its lease.
+ */
+export class TypeOrmIdempotencyStore implements IdempotencyStore {
+  private statements?: Promise<SqlStatements>;
+
+  constructor(private readonly holder: ResilientLlmStorageHolder) {}
+
+  private sql(): Promise<SqlStatements> {
+    this.statements ??= this.holder.open().then((storage) => new SqlStatements(storage.dataSource));
+    return this.statements;
+  }
+
+  async claim(claim: IdempotencyClaim): Promise<ClaimResult> {
+    const sql = await this.sql();
+    for (let round = 0; round < 3; round++) {
+      const inserted = await sql.run(
+        `INSERT INTO ${TABLE} (id, scope, idempotency_key, fingerprint, state, owner, lease_expires_at, created_at, expires_at)
+         VALUES (${sql.params(9)}) ON CONFLICT (id) DO NOTHING`,
+        [claim.id, claim.scope, claim.key, claim.fingerprint, 'in_progress', claim.owner, claim.leaseExpiresAt, claim.nowMs, claim.expiresAt],
+      );
+      if (inserted.affected === 1) return { outcome: 'acquired' };
+
+      const { records } = await sql.run<RecordRow>(
+        `SELECT fingerprint, state, owner, lease_expires_at, expires_at, status_code, response_headers, response_body, response_kind
+           FROM ${TABLE} WHERE id = ${sql.param(1)}`,
+        [claim.id],
+      );
+      const existing = records[0];
+      if (!existing) continue; // purged between the two statements: try the insert again
+      if (Number(existing.expires_at) <= claim.nowMs) {
+        await sql.run(`DELETE FROM ${TABLE} WHERE id = ${sql.param(1)} AND expires_at <= ${sql.param(2)}`, [claim.id, claim.nowMs]);
+        continue;
+      }
+      if (existing.state === 'completed') {
+        return {
+          outcome: 'completed',
+          fingerprint: existing.fingerprint,
+          response: {
+            statusCode: Number(existing.status_code),
+            headers: JSON.parse(existing.response_headers ?? '{}'),
+            body: existing.response_body ?? 'null',
+            kind: existing.response_kind ?? 'value',
+          },
+        };
+      }
+      if (existing.fingerprint === claim.fingerprint && Number(existing.lease_expires_at) < claim.nowMs) {
+        // The executor died (its lease ran out): whoever updates the lease first runs the request.
+        const takeover = await sql.run(
+          `UPDATE ${TABLE} SET owner = ${sql.param(1)}, lease_expires_at = ${sql.param(2)}
+            WHERE id = ${sql.param(3)} AND state = 'in_progress' AND owner = ${sql.param(4)} AND lease_expires_at < ${sql.param(5)}`,
+          [claim.owner, claim.leaseExpiresAt, claim.id, existing.owner, claim.nowMs],
+        );
+        if (takeover.affected === 1) return { outcome: 'acquired' };
+        continue;
+      }
+      return { outcome: 'in_progress', fingerprint: existing.fingerprint };
+    }
+    return { outcome: 'in_progress', fingerprint: claim.fingerprint };
+  }
+
+  async complete(id: string, owner: string, response: StoredResponse): Promise<boolean> {
+    const sql = await this.sql();
+    const { affected } = await sql.run(
+      `UPDATE ${TABLE} SET state = 'completed', status_code = ${sql.param(1)}, response_headers = ${sql.param(2)},
+              response_body = ${sql.param(3)}, response_kind = ${sql.param(4)}
+        WHERE id = ${sql.param(5)} AND owner = ${sql.param(6)} AND state = 'in_progress'`,
+      [response.statusCode, JSON.stringify(response.headers), response.body, response.kind, id, owner],
+    );
+    return affected === 1;
+  }
+
+  async release(id: string, owner: string): Promise<void> {
+    const sql = await this.sql();
+    await sql.run(`DELETE FROM ${TABLE} WHERE id = ${sql.param(1)} AND owner = ${sql.param(2)} AND state = 'in_progress'`, [id, owner]);
+  }
+
+  async purgeExpired(nowMs: number): Promise<number> {
+    const sql = await this.sql();
+    const { affected } = await sql.run(`DELETE FROM ${TABLE} WHERE expires_at <= ${sql.param(1)}`, [nowMs]);
+    return affected;
+  }
+}
