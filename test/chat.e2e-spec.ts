@@ -134,6 +134,16 @@ describe('POST /chat (example app, provider configured)', () => {
     expect(upstream.stats().totalRequests).toBe(3);
   });
 
+  it('honours an Idempotency-Key: a repeat replays the reply without a second upstream call', async () => {
+    upstream.setFaults({});
+    const first = await testApp.http().post('/chat').set('Idempotency-Key', 'chat-1').send({ message: 'Hello' }).expect(200);
+    const repeat = await testApp.http().post('/chat').set('Idempotency-Key', 'chat-1').send({ message: 'Hello' }).expect(200);
+    expect(repeat.text).toBe(first.text);
+    expect(repeat.headers['idempotent-replayed']).toBe('true');
+    await testApp.http().post('/chat').set('Idempotency-Key', 'chat-1').send({ message: 'Bye' }).expect(422);
+    expect(upstream.stats().totalRequests).toBe(1);
+  });
+
   it('rejects a malformed body with a 400 JSON body, without calling the upstream', async () => {
     const response = await testApp.http().post('/chat').send({ text: 'hi' }).expect(400);
     expect(response.body).toMatchObject({ statusCode: 400, code: 'invalid_request', message: expect.stringMatching(/message: /) });

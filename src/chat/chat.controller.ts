@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { Guarded } from '@resilient-llm/nestjs';
+import { Guarded, Idempotent } from '@resilient-llm/nestjs';
 import { type ChatRequest, ChatRequestPipe } from './chat-request.pipe.js';
 import { type ChatReply, ChatService } from './chat.service.js';
 
@@ -9,6 +9,8 @@ export class ChatController {
 
   @Post()
   @HttpCode(200)
+  // An Idempotency-Key is optional here; when given, a repeat replays the first reply instead of paying again.
+  @Idempotent()
   @Guarded({ estimatedTokens: 1000 })
   reply(@Body(ChatRequestPipe) request: ChatRequest): Promise<ChatReply> {
     return this.chat.reply(request.message);

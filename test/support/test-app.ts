@@ -30,9 +30,12 @@ export async function createTestApp(metadata: ModuleMetadata, clock = new Manual
   return { app, clock, http: () => request(app.getHttpServer()) };
 }
 
-/** The example app reads its settings from the environment when its module is imported. */
+/**
+ * The example app reads its settings from the environment when its module is imported. Its
+ * store defaults to `:memory:` here: a file would carry keys and spend from one run to the next.
+ */
 export async function importExampleAppModule(env: Record<string, string>) {
-  for (const [name, value] of Object.entries(env)) process.env[name] = value;
+  for (const [name, value] of Object.entries({ RESILIENT_LLM_DB: ':memory:', ...env })) process.env[name] = value;
   vi.resetModules();
   const { AppModule } = await import('../../src/app.module.js');
   return AppModule;

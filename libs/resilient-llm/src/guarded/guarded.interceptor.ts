@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
-import { retryAfterOf } from '../errors/retry-after.js';
+import { applyRetryAfter } from '../errors/retry-after.js';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
@@ -58,8 +58,7 @@ export class GuardedInterceptor implements NestInterceptor {
       }
     }).pipe(
       catchError((error: unknown) => {
-        const retryAfter = retryAfterOf(error);
-        if (retryAfter !== undefined && response) (response.setHeader ?? response.header)?.call(response, 'Retry-After', String(retryAfter));
+        applyRetryAfter(response, error);
         return throwError(() => error);
       }),
     );

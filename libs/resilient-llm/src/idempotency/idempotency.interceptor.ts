@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { type Observable, catchError, concatMap, defer, from, mergeAll, of, throwError } from 'rxjs';
 import { IdempotencyRequestException } from '../errors/idempotency-request.exception.js';
+import { applyRetryAfter } from '../errors/retry-after.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
@@ -57,7 +58,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const marked = this.reflector.getAllAndOverride<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, [context.getHandler(), context.getClass()]);
     const options = marked ?? (this.options.idempotency.applyToUnsafeMethods && UNSAFE_METHODS.has(request.method) ? {} : undefined);
     if (!options) return next.handle();
-    return defer(() => from(this.run(context, next, request, options))).pipe(mergeAll());
+    return defer(() => from(this.run(context, next, request, options))).pipe(
+      mergeAll(),
+      catchError((error: unknown) => {
+        applyRetryAfter(context.switchToHttp().getResponse(), error);
+        return throwError(() => error);
+      }),
+    );
   }
 
   private async run(context: ExecutionContext, next: CallHandler, request: HttpRequestLike, options: IdempotentOptions): Promise<Observable<unknown>> {
