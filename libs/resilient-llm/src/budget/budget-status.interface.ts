@@ -39,6 +39,8 @@ export interface BudgetReservation {
   readonly rows: Array<{ id: string; amountMicro: number }>;
   /** The worst window state right after reserving. */
   readonly state: BudgetState;
+  /** The window closest to its limit right after reserving (for telemetry). */
+  readonly tightest?: BudgetWindowStatus;
   /** False when admitted without a ledger row because the store was down (fail-open). */
   readonly recorded: boolean;
 }

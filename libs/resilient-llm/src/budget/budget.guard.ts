@@ -11,6 +11,7 @@ import {
   type NewReservation,
   RESILIENT_LLM_BUDGET_STORE,
 } from '../storage/budget-store.interface.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import type { ResolvedBudgetLimits } from './budget-options.interface.js';
 import { budgetStateOf, worstState } from './budget-state.js';
@@ -50,6 +51,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     @Optional() @Inject(RESILIENT_LLM_BUDGET_STORE) private readonly store: BudgetStore | null,
     @InjectClock() private readonly clock: Clock,
+    private readonly telemetry: ResilientLlmTelemetry,
   ) {}
 
   /** True when limits are configured (and a store holds them). */
@@ -79,8 +81,15 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     try {
       await this.ensureWindows(windows);
       const row = this.newRow(windows, request.scopeKey, request.model, request.amountMicro, now);
-      const snapshots = await this.insert(row, now);
-      return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro }], state: this.stateOf(snapshots), recorded: true };
+      const statuses = (await this.insert(row, now)).map((w) => this.describe(w));
+      this.telemetry.observeBudget(statuses);
+      return {
+        ...base,
+        rows: [{ id: row.id, amountMicro: row.amountMicro }],
+        state: worstState(statuses.map((w) => w.state)),
+        tightest: tightestOf(statuses),
+        recorded: true,
+      };
     } catch (error) {
       if (error instanceof BudgetExhaustedException) throw error;
       return this.storeFailed(error, { ...base, rows: [], state: 'healthy', recorded: false });
@@ -150,7 +159,16 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     if (this.store) await this.store.expireLeases(now);
     const stored = new Map((this.store ? await this.store.readWindows(windows.map((w) => w.id)) : []).map((w) => [w.id, w]));
     const statuses = windows.map((window) => this.describe(stored.get(window.id) ?? { ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }));
+    this.telemetry.observeBudget(statuses);
     return { scope: scopeKey ?? GLOBAL, state: worstState(statuses.map((s) => s.state)), windows: statuses };
+  }
+
+  /** The reservation's window closest to its limit, as it stands now (one read). */
+  async tightestWindow(reservation: BudgetReservation): Promise<BudgetWindowStatus | undefined> {
+    if (!this.store || reservation.windows.length === 0) return undefined;
+    const statuses = (await this.store.readWindows(reservation.windows.map((w) => w.id))).map((w) => this.describe(w));
+    this.telemetry.observeBudget(statuses);
+    return tightestOf(statuses);
   }
 
   /** Returns the money of reservations whose lease has ended; how many there were. */
@@ -237,10 +255,6 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     for (const window of missing) this.ensuredWindows.add(`${window.id}@${window.limitMicro}`);
   }
 
-  private stateOf(snapshots: BudgetWindowSnapshot[]) {
-    return worstState(snapshots.map((w) => this.describe(w).state));
-  }
-
   private describe(window: BudgetWindowSnapshot): BudgetWindowStatus {
     const used = window.spentMicro + window.reservedMicro;
     const { warningRatio, criticalRatio } = this.options.budget;
@@ -262,3 +276,6 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     };
   }
 }
+
+const tightestOf = (statuses: BudgetWindowStatus[]): BudgetWindowStatus | undefined =>
+  statuses.reduce<BudgetWindowStatus | undefined>((tightest, status) => (!tightest || status.ratio > tightest.ratio ? status : tightest), undefined);

@@ -7,6 +7,7 @@ import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
 import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
@@ -49,6 +50,7 @@ export class ResilientLlmClient {
     private readonly pricing: LlmPricing,
     private readonly budget: BudgetGuard,
     @InjectClock() private readonly clock: Clock,
+    private readonly telemetry: ResilientLlmTelemetry,
   ) {}
 
   /** The underlying SDK client, for endpoints this wrapper does not cover. It never retries by itself. */
@@ -67,7 +69,16 @@ export class ResilientLlmClient {
     return this.runner.run(this.callFor(request, options), async (call) => {
       const model = await this.prepare(call, request);
       const completion = await this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options));
-      call.recordUsage(model, tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content), !tokensOf(completion.usage));
+      const usage = tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content);
+      call.recordUsage(model, usage, !tokensOf(completion.usage));
+      this.telemetry.completion(call.attemptSpan, {
+        requestModel: model,
+        responseModel: completion.model,
+        responseId: completion.id,
+        ...usage,
+        input: request.messages,
+        output: completion.choices.map((choice) => choice.message),
+      });
       return completion;
     });
   }
@@ -99,15 +110,20 @@ export class ResilientLlmClient {
   ): AsyncIterable<OpenAI.Chat.ChatCompletionChunk> {
     let reported: { inputTokens: number; outputTokens: number } | undefined;
     let contentChunks = 0;
+    let last: OpenAI.Chat.ChatCompletionChunk | undefined;
+    const attemptSpan = call.attemptSpan;
     try {
       for await (const chunk of stream) {
         reported = tokensOf(chunk.usage) ?? reported;
         if (chunk.choices[0]?.delta?.content) contentChunks++;
+        last = chunk;
         yield chunk;
       }
     } finally {
       // A chunk carries about one token: what was read is what was billed, at least.
-      call.recordUsage(model, reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks }, !reported);
+      const usage = reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks };
+      call.recordUsage(model, usage, !reported);
+      this.telemetry.completion(attemptSpan, { requestModel: model, responseModel: last?.model, responseId: last?.id, ...usage, input: request.messages });
       release();
     }
   }

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FailureKind } from '../backoff/error-classifier.js';
 import type { ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
@@ -50,6 +51,10 @@ export class GuardedCall {
   /** Worst-case cost of one attempt, as reserved; 0 without a budget. */
   estimateMicro = 0;
   reservation?: BudgetReservation;
+  /** The span of the attempt running now; the client puts the completion's GenAI attributes on it. */
+  attemptSpan?: Span;
+  /** Why the call stopped retrying, once it has. */
+  giveUpReason?: string;
   private readonly controller = new AbortController();
   private requestsInAttempt = { attempt: 0, count: 0 };
   private readonly holds = new Set<Promise<void>>();

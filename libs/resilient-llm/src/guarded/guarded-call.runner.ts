@@ -1,14 +1,17 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { parseServerRequestedDelay } from '../backoff/retry-after.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import { BudgetExhaustedException, type BudgetExhaustedBody } from '../errors/budget-exhausted.exception.js';
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
 import { GuardedCall, currentGuardedCall, guardedCallStorage } from './guarded-call.context.js';
 
@@ -31,8 +34,8 @@ export interface GuardedCallRequest {
 
 /**
  * Runs an operation as a guarded call: budget reservation, attempts, classification, backoff
- * sleeps, give-up, settlement. A call started inside another guarded call joins it and runs
- * once, so retries happen at one layer only, never attempts x attempts.
+ * sleeps, give-up, settlement, and the span tree of all that. A call started inside another
+ * guarded call joins it and runs once, so retries happen at one layer only.
  */
 @Injectable()
 export class GuardedCallRunner implements OnApplicationShutdown {
@@ -44,6 +47,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     private readonly policy: BackoffPolicy,
     private readonly budget: BudgetGuard,
     private readonly pricing: LlmPricing,
+    private readonly telemetry: ResilientLlmTelemetry,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
@@ -57,18 +61,26 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     const outer = currentGuardedCall();
     if (outer) return operation(outer);
 
-    const call = await this.open(request);
-    const unlink = this.link(call, request.signal);
-    this.active.add(call);
-    let succeeded = false;
+    const model = request.model ?? this.options.defaultModel;
+    const span = this.telemetry.startCall({ model, estimatedTokens: request.estimatedTokens, scopeKey: request.scopeKey });
+    let call: GuardedCall | undefined;
+    let failure: unknown;
     try {
-      const result = await this.attempts(call, operation);
-      succeeded = true;
-      return result;
+      call = await this.open(request, model, span);
+      const opened = call;
+      const unlink = this.link(opened, request.signal);
+      this.active.add(opened);
+      try {
+        return await this.telemetry.within(span, () => this.attempts(opened, span, operation));
+      } finally {
+        unlink();
+        this.active.delete(opened);
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
-      unlink();
-      this.active.delete(call);
-      await this.settle(call, succeeded);
+      await this.finish(call, span, failure);
     }
   }
 
@@ -84,15 +96,19 @@ export class GuardedCallRunner implements OnApplicationShutdown {
   }
 
   /** Reserves the budget (or refuses before any attempt) and fixes the call's settings. */
-  private async open(request: GuardedCallRequest): Promise<GuardedCall> {
+  private async open(request: GuardedCallRequest, model: string, span: Span): Promise<GuardedCall> {
     const startedAtMs = this.clock.now();
-    const model = request.model ?? this.options.defaultModel;
-    const pricer = (priced: string, usage: { inputTokens: number; outputTokens: number }) => this.pricing.costMicroUsd(priced, usage);
     let estimateMicro = 0;
     let reservation;
     if (request.estimatedTokens !== undefined && this.budget.enabled) {
       estimateMicro = this.pricing.worstCaseMicroUsd(model, request.estimatedTokens);
-      reservation = await this.budget.reserve({ scopeKey: request.scopeKey, amountMicro: estimateMicro, model });
+      try {
+        reservation = await this.budget.reserve({ scopeKey: request.scopeKey, amountMicro: estimateMicro, model });
+      } catch (error) {
+        if (error instanceof BudgetExhaustedException) this.telemetry.budgetRejected(span, error.getResponse() as BudgetExhaustedBody);
+        throw error;
+      }
+      this.telemetry.budgetReserved(span, reservation.tightest, estimateMicro);
     }
     const strict = reservation?.state === 'critical';
     const call = new GuardedCall(
@@ -105,20 +121,23 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         idempotencyBase: request.idempotencyKey ?? randomUUID(),
       },
       startedAtMs,
-      pricer,
+      (priced, usage) => this.pricing.costMicroUsd(priced, usage),
     );
     call.estimateMicro = estimateMicro;
     call.reservation = reservation;
     return call;
   }
 
-  private async attempts<T>(call: GuardedCall, operation: (call: GuardedCall) => Promise<T>): Promise<T> {
+  private async attempts<T>(call: GuardedCall, span: Span, operation: (call: GuardedCall) => Promise<T>): Promise<T> {
     let previousDelayMs: number | undefined;
     for (;;) {
       const attemptStartedAt = this.clock.now();
+      const attemptSpan = this.telemetry.startAttempt(span, call.attempt, call.settings.model);
+      call.attemptSpan = attemptSpan;
       try {
-        const result = await guardedCallStorage.run(call, () => operation(call));
+        const result = await this.telemetry.within(attemptSpan, () => guardedCallStorage.run(call, () => operation(call)));
         call.attempts.push({ attempt: call.attempt, outcome: 'success', durationMs: this.clock.now() - attemptStartedAt });
+        this.telemetry.endAttempt(attemptSpan, call.settings.model);
         return result;
       } catch (error) {
         const decision = this.policy.decide(
@@ -128,6 +147,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         );
         const { kind, status } = decision.classification;
         call.attempts.push({ attempt: call.attempt, outcome: 'failure', durationMs: this.clock.now() - attemptStartedAt, failureKind: kind, upstreamStatus: status });
+        this.telemetry.endAttempt(attemptSpan, call.settings.model, { classification: decision.classification, retrying: decision.retry });
         // A timed-out request may still be billed by the provider: count it, as waste.
         if (kind === 'timeout' && call.reservation && this.options.budget.chargeTimedOutAttempts) call.chargedMicro += call.estimateMicro;
         if (!decision.retry) throw this.giveUp(error, decision, call);
@@ -136,36 +156,60 @@ export class GuardedCallRunner implements OnApplicationShutdown {
           await this.budget.topUp(call.reservation, call.spentMicro + call.estimateMicro - this.budget.heldMicro(call.reservation), call.attempts.length);
         }
         previousDelayMs = decision.delayMs;
-        await this.sleeper.sleep(decision.delayMs, call.signal);
+        const startedAt = this.clock.now();
+        try {
+          await this.sleeper.sleep(decision.delayMs, call.signal);
+        } finally {
+          this.telemetry.backoff(span, { startedAt, delayMs: decision.delayMs, source: decision.source });
+        }
       }
     }
   }
 
   private giveUp(error: unknown, decision: Extract<RetryDecision, { retry: false }>, call: GuardedCall): unknown {
     const { kind, headers } = decision.classification;
+    call.giveUpReason = decision.reason;
     // The handler's own errors and caller aborts pass through untouched: they are answers, not outages.
     if (kind === 'application' || kind === 'aborted') return error;
     const serverDelay = parseServerRequestedDelay(headers, this.clock.now());
     return new LlmCallFailedException(decision, call.attempts.length, error, serverDelay?.delayMs);
   }
 
-  /** Settles the reservation at what the call really cost; a stream still being read settles when it ends. */
-  private async settle(call: GuardedCall, succeeded: boolean): Promise<void> {
-    const reservation = call.reservation;
-    if (!reservation) return;
-    const finish = async () => {
-      const finalAttempt = succeeded ? call.attempts.length : Number.NaN;
-      const lostCompletions = call.completions.filter((c) => c.attempt !== finalAttempt).reduce((sum, c) => sum + c.costMicroUsd, 0);
-      // A handler that reported no usage is settled at its estimate: spend is never under-counted.
-      const unreported = succeeded && call.completions.length === 0 ? call.estimateMicro : 0;
-      await this.budget.settle(reservation, {
-        succeeded,
-        actualMicro: call.spentMicro + unreported,
-        wasteMicro: call.chargedMicro + lostCompletions,
+  /** Settles the budget at what the call really cost and ends its span; a stream still being read does this when it ends. */
+  private async finish(call: GuardedCall | undefined, span: Span, failure: unknown): Promise<void> {
+    const succeeded = call !== undefined && failure === undefined;
+    const settleAndEnd = async () => {
+      let costMicro = 0;
+      let wasteMicro = 0;
+      if (call) {
+        const finalAttempt = succeeded ? call.attempts.length : Number.NaN;
+        const lostCompletions = call.completions.filter((c) => c.attempt !== finalAttempt).reduce((sum, c) => sum + c.costMicroUsd, 0);
+        // A handler that reported no usage is settled at its estimate: spend is never under-counted.
+        const unreported = succeeded && call.completions.length === 0 ? call.estimateMicro : 0;
+        costMicro = call.spentMicro + unreported;
+        wasteMicro = call.chargedMicro + lostCompletions;
+        if (call.reservation) {
+          await this.budget.settle(call.reservation, { succeeded, actualMicro: costMicro, wasteMicro });
+          if (span.isRecording()) this.telemetry.budgetSettled(span, await this.budget.tightestWindow(call.reservation), costMicro, wasteMicro);
+        }
+      }
+      this.telemetry.endCall(span, {
+        outcome: outcomeOf(call, failure),
+        attempts: call?.attempts.length ?? 0,
+        costMicro,
+        wasteMicro,
+        model: call?.settings.model ?? 'unknown',
+        giveUpReason: call?.giveUpReason,
+        error: failure,
       });
     };
-    if (!call.isHeld) return finish();
-    void call.released().then(finish, (error: unknown) => this.logger.warn(`Settling a streamed call failed: ${(error as Error).message}`));
+    // Errors here must not replace the call's own result; the budget retries what it could not store.
+    const warn = (error: unknown) => this.logger.warn(`Finishing a guarded call failed: ${(error as Error).message}`);
+    if (call?.isHeld) {
+      void call.released().then(settleAndEnd).catch(warn);
+      return;
+    }
+    await settleAndEnd().catch(warn);
   }
 
   private link(call: GuardedCall, signal: AbortSignal | undefined): () => void {
@@ -175,4 +219,11 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     signal.addEventListener('abort', abort, { once: true });
     return () => signal.removeEventListener('abort', abort);
   }
+}
+
+function outcomeOf(call: GuardedCall | undefined, failure: unknown): string {
+  if (failure === undefined) return 'success';
+  if (failure instanceof BudgetExhaustedException) return 'budget_rejected';
+  if (call?.signal.aborted) return 'aborted';
+  return 'failure';
 }

@@ -1,5 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { context as otelContext } from '@opentelemetry/api';
 import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
 import { applyRetryAfter } from '../errors/retry-after.js';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
@@ -36,7 +37,10 @@ export class GuardedInterceptor implements NestInterceptor {
     if (!options) return next.handle();
     const http = context.getType() === 'http';
     const response = http ? context.switchToHttp().getResponse<HttpResponseLike>() : undefined;
-    return defer(async () => {
+    // Nest runs intercept() in the caller's async scope, but subscribes to what it returns later,
+    // elsewhere: keep the trace context of now, so that the call span has the right parent.
+    const parent = otelContext.active();
+    return defer(() => otelContext.with(parent, async () => {
       const scopeKey = options.scope ?? resolveScopeKey(this.options, context);
       const idempotencyKey = http ? context.switchToHttp().getRequest<Record<symbol, string | undefined>>()[IDEMPOTENCY_REQUEST_PROPERTY] : undefined;
       const disconnected = this.disconnectSignal(response);
@@ -56,7 +60,7 @@ export class GuardedInterceptor implements NestInterceptor {
       } finally {
         disconnected.dispose();
       }
-    }).pipe(
+    })).pipe(
       catchError((error: unknown) => {
         applyRetryAfter(response, error);
         return throwError(() => error);

@@ -1,13 +1,15 @@
 import { type CallHandler, type ExecutionContext, HttpException, Inject, Injectable, Logger, type NestInterceptor, StreamableFile } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { type Observable, catchError, concatMap, defer, from, mergeAll, of, throwError } from 'rxjs';
+import type { Span } from '@opentelemetry/api';
+import { type Observable, catchError, concatMap, defer, finalize, from, mergeAll, of, throwError } from 'rxjs';
 import { IdempotencyRequestException } from '../errors/idempotency-request.exception.js';
 import { applyRetryAfter } from '../errors/retry-after.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from '../storage/idempotency-store.interface.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
 import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
@@ -50,6 +52,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
     @InjectClock() private readonly clock: Clock,
+    private readonly telemetry: ResilientLlmTelemetry,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -76,19 +79,39 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     if (!parsed.ok) throw new IdempotencyRequestException('idempotency_key_invalid', `Malformed ${settings.header} header: ${parsed.reason}.`);
 
+    // The span covers the lookup and, on a miss, the handler: the guarded call becomes its child.
+    const span = this.telemetry.startIdempotency();
+    try {
+      const handled = await this.telemetry.within(span, () => this.withKey(context, next, request, options, parsed.key, span));
+      return handled.pipe(finalize(() => this.telemetry.endSpan(span)));
+    } catch (error) {
+      this.telemetry.endSpan(span);
+      throw error;
+    }
+  }
+
+  private async withKey(
+    context: ExecutionContext,
+    next: CallHandler,
+    request: HttpRequestLike,
+    options: IdempotentOptions,
+    key: string,
+    span: Span,
+  ): Promise<Observable<unknown>> {
+    const settings = this.options.idempotency;
     const scope = resolveScopeKey(this.options, context) ?? '';
     const body = canonicalJson(request.body);
     if (Buffer.byteLength(body) > settings.maxBodyBytes) {
       throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${settings.maxBodyBytes} bytes, the most an idempotent request may carry.`);
     }
-    const id = recordId(scope, parsed.key);
+    const id = recordId(scope, key);
     const fingerprint = requestFingerprint({ method: request.method, path: request.originalUrl ?? request.url, scope, body });
     const owner = randomUUID();
     const now = this.clock.now();
     const claim = await this.store.claim({
       id,
       scope,
-      key: parsed.key,
+      key,
       fingerprint,
       owner,
       nowMs: now,
@@ -97,13 +120,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
 
     if (claim.outcome !== 'acquired' && claim.fingerprint !== fingerprint) {
+      this.telemetry.idempotencyOutcome(span, 'mismatch');
       throw new IdempotencyRequestException('idempotency_key_reused', `This ${settings.header} was already used with a different request; use a new key for a new request.`);
     }
     if (claim.outcome === 'in_progress') {
+      this.telemetry.idempotencyOutcome(span, 'conflict');
       throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${settings.header} is still being processed; retry later.`);
     }
     const response = context.switchToHttp().getResponse<HttpResponseLike>();
-    if (claim.outcome === 'completed') return this.replay(claim.response, response);
+    if (claim.outcome === 'completed') {
+      this.telemetry.idempotencyOutcome(span, 'hit');
+      return this.replay(claim.response, response);
+    }
+    this.telemetry.idempotencyOutcome(span, 'miss');
 
     request[IDEMPOTENCY_REQUEST_PROPERTY] = id;
     const progress = { started: false };

@@ -32,6 +32,13 @@ export interface ResilientLlmModuleOptions {
   storage?: StorageOptions;
   /** The Idempotency-Key protocol of `@Idempotent` handlers. */
   idempotency?: IdempotencyOptions;
+  /** Spans and metrics (through `@opentelemetry/api`; they cost nothing without an SDK). */
+  telemetry?: {
+    /** Record prompts and completions on attempt spans (`gen_ai.input.messages` / `gen_ai.output.messages`). Default false. */
+    captureContent?: boolean;
+    /** `gen_ai.provider.name` on attempt spans. Default `'openai'`. */
+    providerName?: string;
+  };
   /**
    * The caller's scope key (tenant, user, API key id, ...) for per-scope budgets: a request
    * header to read, or a function of the execution context. None by default (global only).
@@ -50,5 +57,6 @@ export interface ResolvedResilientLlmOptions {
   strictBackoff: ResolvedBackoffOptions;
   storage: ResolvedStorageOptions;
   idempotency: ResolvedIdempotencyOptions;
+  telemetry: { captureContent: boolean; providerName: string };
   extractScope?: (context: ExecutionContext) => string | undefined;
 }

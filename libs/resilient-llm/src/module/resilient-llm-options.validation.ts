@@ -35,6 +35,13 @@ function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResili
   });
 }
 
+function resolveTelemetry(raw: ResilientLlmModuleOptions['telemetry']): ResolvedResilientLlmOptions['telemetry'] {
+  const captureContent = raw?.captureContent ?? false;
+  if (typeof captureContent !== 'boolean') throw new ResilientLlmConfigurationError('telemetry.captureContent', `must be true or false, got ${String(captureContent)}`);
+  const providerName = optionalString('telemetry.providerName', raw?.providerName) ?? 'openai';
+  return { captureContent, providerName };
+}
+
 /** Applies defaults and checks every option; a problem throws at startup, naming the option. */
 export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined): ResolvedResilientLlmOptions {
   const options = raw ?? {};
@@ -61,6 +68,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     strictBackoff: resolveBackoffOptions('budget.strict.backoff', backoff, budget.strictBackoff),
     storage: resolveStorageOptions(options.storage),
     idempotency: resolveIdempotencyOptions(options.idempotency, backoff.deadlineMs + client.attemptTimeoutMs),
+    telemetry: resolveTelemetry(options.telemetry),
     extractScope: resolveScopeExtractor(options.scope),
   });
 }

@@ -9,6 +9,7 @@ import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
 import { HandlerDiscovery } from './handler-discovery.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
@@ -34,6 +35,7 @@ const publicProviders = [
   LlmPricing,
   ResilientLlmClient,
   ResilientLlmStorageHolder,
+  ResilientLlmTelemetry,
 ];
 
 // The database is opened only when there is something to keep: budget limits, @Idempotent handlers.

@@ -1,0 +1,263 @@
+import { Injectable } from '@nestjs/common';
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  metrics,
+  trace,
+} from '@opentelemetry/api';
+import type { FailureClassification } from '../backoff/error-classifier.js';
+import type { DelaySource } from '../backoff/backoff.policy.js';
+import type { BudgetWindowStatus } from '../budget/budget-status.interface.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import type { Clock } from '../time/clock.interface.js';
+import * as semconv from './semconv.js';
+import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MetricNames, SpanNames } from './telemetry.names.js';
+
+interface Instruments {
+  calls: Counter;
+  attempts: Counter;
+  retries: Counter;
+  budgetRejections: Counter;
+  cost: Counter;
+  backoffDelay: Histogram;
+  tokenUsage: Histogram;
+}
+
+export interface CompletionTelemetry {
+  requestModel: string;
+  responseModel?: string;
+  responseId?: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Only with `telemetry.captureContent`. */
+  input?: unknown;
+  output?: unknown;
+}
+
+/** Budget figures of the window closest to its limit, as span attributes. */
+export function budgetAttributes(window: BudgetWindowStatus | undefined): Attributes {
+  if (!window) return {};
+  return {
+    [AttributeNames.BUDGET_STATUS]: window.state,
+    [AttributeNames.BUDGET_SPENT]: window.spentMicroUsd,
+    [AttributeNames.BUDGET_RESERVED]: window.reservedMicroUsd,
+    [AttributeNames.BUDGET_LIMIT]: window.limitMicroUsd,
+    [AttributeNames.BUDGET_RATIO]: window.ratio,
+    [AttributeNames.BUDGET_WINDOW]: `${window.scope}/${window.window}/${window.period}`,
+  };
+}
+
+/**
+ * Spans and metrics through `@opentelemetry/api` only: with no SDK registered every call here
+ * is a no-op. Span times come from the injected clock, so that a backoff span lasts exactly
+ * as long as the sleep it stands for.
+ */
+@Injectable()
+export class ResilientLlmTelemetry {
+  private readonly tracer = trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  private instruments?: Instruments;
+  /** Latest ratio per scope and window, for the observable gauge. */
+  private readonly budgetRatios = new Map<string, { ratio: number; attributes: Attributes }>();
+
+  constructor(
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectClock() private readonly clock: Clock,
+  ) {}
+
+  /** Created on first use: the metrics API has no proxy, and the app's SDK may start after this module. */
+  private get metrics(): Instruments {
+    if (this.instruments) return this.instruments;
+    const meter = metrics.getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+    meter
+      .createObservableGauge(MetricNames.BUDGET_RATIO, { description: 'Spent plus reserved over the limit, per scope and window', unit: '1' })
+      .addCallback((result) => {
+        for (const { ratio, attributes } of this.budgetRatios.values()) result.observe(ratio, attributes);
+      });
+    this.instruments = {
+      calls: meter.createCounter(MetricNames.CALLS, { description: 'Guarded calls, by outcome' }),
+      attempts: meter.createCounter(MetricNames.ATTEMPTS, { description: 'Upstream attempts, by outcome' }),
+      retries: meter.createCounter(MetricNames.RETRIES, { description: 'Attempts after the first, by the failure that caused them' }),
+      budgetRejections: meter.createCounter(MetricNames.BUDGET_REJECTIONS, { description: 'Calls refused by a budget window' }),
+      cost: meter.createCounter(MetricNames.COST, { description: 'Money spent by guarded calls', unit: '{microdollar}' }),
+      backoffDelay: meter.createHistogram(MetricNames.BACKOFF_DELAY, { description: 'Backoff delays slept', unit: 'ms' }),
+      tokenUsage: meter.createHistogram(semconv.METRIC_GEN_AI_CLIENT_TOKEN_USAGE, { description: 'Tokens used per completion', unit: '{token}' }),
+    };
+    return this.instruments;
+  }
+
+  /** Runs `fn` with `span` as the active span, so that spans made inside become its children. */
+  within<T>(span: Span, fn: () => T): T {
+    return context.with(trace.setSpan(context.active(), span), fn);
+  }
+
+  startCall(attributes: { model: string; estimatedTokens?: number; scopeKey?: string }): Span {
+    return this.tracer.startSpan(SpanNames.CALL, {
+      startTime: this.clock.now(),
+      attributes: {
+        ...COMMON_ATTRIBUTES,
+        [semconv.ATTR_GEN_AI_OPERATION_NAME]: semconv.GEN_AI_OPERATION_CHAT,
+        [semconv.ATTR_GEN_AI_REQUEST_MODEL]: attributes.model,
+        ...(attributes.estimatedTokens !== undefined && { [AttributeNames.ESTIMATED_TOKENS]: attributes.estimatedTokens }),
+        ...(attributes.scopeKey !== undefined && { [AttributeNames.SCOPE]: attributes.scopeKey }),
+      },
+    });
+  }
+
+  startAttempt(callSpan: Span, attempt: number, model: string): Span {
+    return this.tracer.startSpan(
+      SpanNames.ATTEMPT,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: this.clock.now(),
+        attributes: {
+          ...COMMON_ATTRIBUTES,
+          [AttributeNames.ATTEMPT]: attempt,
+          [semconv.ATTR_GEN_AI_OPERATION_NAME]: semconv.GEN_AI_OPERATION_CHAT,
+          [semconv.ATTR_GEN_AI_PROVIDER_NAME]: this.options.telemetry.providerName,
+          [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model,
+          ...(attempt > 1 && { [semconv.ATTR_HTTP_REQUEST_RESEND_COUNT]: attempt - 1 }),
+        },
+      },
+      trace.setSpan(context.active(), callSpan),
+    );
+  }
+
+  /** What the upstream answered, on the attempt that got it. */
+  completion(attemptSpan: Span | undefined, completion: CompletionTelemetry): void {
+    attemptSpan?.setAttributes({
+      [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel,
+      ...(completion.responseModel && { [semconv.ATTR_GEN_AI_RESPONSE_MODEL]: completion.responseModel }),
+      ...(completion.responseId && { [semconv.ATTR_GEN_AI_RESPONSE_ID]: completion.responseId }),
+      [semconv.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: completion.inputTokens,
+      [semconv.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: completion.outputTokens,
+      ...(this.options.telemetry.captureContent && {
+        [semconv.ATTR_GEN_AI_INPUT_MESSAGES]: JSON.stringify(completion.input ?? null),
+        [semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify(completion.output ?? null),
+      }),
+    });
+    const base = { [semconv.ATTR_GEN_AI_OPERATION_NAME]: semconv.GEN_AI_OPERATION_CHAT, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel };
+    this.metrics.tokenUsage.record(completion.inputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    this.metrics.tokenUsage.record(completion.outputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+  }
+
+  endAttempt(span: Span, model: string, failure?: { classification: FailureClassification; retrying: boolean }): void {
+    if (failure) {
+      const { classification } = failure;
+      span.setAttributes({
+        [semconv.ATTR_ERROR_TYPE]: classification.status !== undefined ? String(classification.status) : classification.kind,
+        [AttributeNames.FAILURE_KIND]: classification.kind,
+        [AttributeNames.RETRYABLE]: classification.retryable,
+        ...(classification.status !== undefined && { [semconv.ATTR_HTTP_RESPONSE_STATUS_CODE]: classification.status }),
+      });
+      // The reason, never the upstream's message: it can echo a masked API key.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: classification.reason });
+      if (failure.retrying) this.metrics.retries.add(1, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model, [AttributeNames.FAILURE_KIND]: classification.kind });
+    }
+    this.metrics.attempts.add(1, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model, [AttributeNames.OUTCOME]: failure ? 'failure' : 'success' });
+    span.end(this.clock.now());
+  }
+
+  /** A backoff span exactly as long as the sleep, made once it is over. */
+  backoff(callSpan: Span, sleep: { startedAt: number; delayMs: number; source: DelaySource }): void {
+    const strategy = sleep.source === 'computed' ? this.options.backoff.strategy : 'server';
+    this.tracer
+      .startSpan(
+        SpanNames.BACKOFF,
+        {
+          startTime: sleep.startedAt,
+          attributes: {
+            ...COMMON_ATTRIBUTES,
+            [AttributeNames.BACKOFF_DELAY_MS]: sleep.delayMs,
+            [AttributeNames.BACKOFF_STRATEGY]: strategy,
+            [AttributeNames.BACKOFF_SOURCE]: sleep.source,
+          },
+        },
+        trace.setSpan(context.active(), callSpan),
+      )
+      .end(this.clock.now());
+    this.metrics.backoffDelay.record(sleep.delayMs, { [AttributeNames.BACKOFF_SOURCE]: sleep.source });
+  }
+
+  budgetReserved(callSpan: Span, window: BudgetWindowStatus | undefined, amountMicro: number): void {
+    const attributes = budgetAttributes(window);
+    callSpan.setAttributes(attributes);
+    callSpan.addEvent(EventNames.BUDGET_RESERVED, { ...attributes, [AttributeNames.BUDGET_REQUESTED]: amountMicro }, this.clock.now());
+  }
+
+  budgetSettled(callSpan: Span, window: BudgetWindowStatus | undefined, costMicro: number, wasteMicro: number): void {
+    callSpan.addEvent(
+      EventNames.BUDGET_SETTLED,
+      { ...budgetAttributes(window), [AttributeNames.COST_MICRO_USD]: costMicro, [AttributeNames.WASTE_MICRO_USD]: wasteMicro },
+      this.clock.now(),
+    );
+  }
+
+  budgetRejected(callSpan: Span, body: { scope: string; window: string; limitUsd: number; spentUsd: number; reservedUsd: number; requestedUsd: number }): void {
+    const micro = (usd: number) => Math.round(usd * 1_000_000);
+    callSpan.addEvent(
+      EventNames.BUDGET_REJECTED,
+      {
+        [AttributeNames.BUDGET_STATUS]: 'exhausted',
+        [AttributeNames.BUDGET_WINDOW]: `${body.scope}/${body.window}`,
+        [AttributeNames.BUDGET_LIMIT]: micro(body.limitUsd),
+        [AttributeNames.BUDGET_SPENT]: micro(body.spentUsd),
+        [AttributeNames.BUDGET_RESERVED]: micro(body.reservedUsd),
+        [AttributeNames.BUDGET_REQUESTED]: micro(body.requestedUsd),
+      },
+      this.clock.now(),
+    );
+    this.metrics.budgetRejections.add(1, { [AttributeNames.SCOPE]: body.scope, [AttributeNames.BUDGET_WINDOW]: body.window });
+  }
+
+  /** The latest state of budget windows, for the `resilient_llm.budget.ratio` gauge. */
+  observeBudget(windows: BudgetWindowStatus[]): void {
+    for (const window of windows) {
+      this.budgetRatios.set(`${window.scope}|${window.window}`, {
+        ratio: window.ratio,
+        attributes: { [AttributeNames.SCOPE]: window.scope, [AttributeNames.BUDGET_WINDOW]: window.window },
+      });
+    }
+  }
+
+  endCall(span: Span, result: { outcome: string; attempts: number; costMicro: number; wasteMicro: number; model: string; giveUpReason?: string; error?: unknown }): void {
+    span.setAttributes({
+      [AttributeNames.OUTCOME]: result.outcome,
+      [AttributeNames.ATTEMPTS]: result.attempts,
+      [AttributeNames.COST_MICRO_USD]: result.costMicro,
+      [AttributeNames.WASTE_MICRO_USD]: result.wasteMicro,
+      ...(result.giveUpReason && { [AttributeNames.GIVE_UP_REASON]: result.giveUpReason }),
+    });
+    if (result.outcome !== 'success') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.giveUpReason ?? result.outcome });
+      if (result.error !== undefined) span.setAttribute(semconv.ATTR_ERROR_TYPE, errorType(result.error));
+    }
+    this.metrics.calls.add(1, { [AttributeNames.OUTCOME]: result.outcome, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
+    if (result.costMicro > 0) this.metrics.cost.add(result.costMicro, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
+    span.end(this.clock.now());
+  }
+
+  startIdempotency(): Span {
+    return this.tracer.startSpan(SpanNames.IDEMPOTENCY, { startTime: this.clock.now(), attributes: { ...COMMON_ATTRIBUTES } });
+  }
+
+  idempotencyOutcome(span: Span, outcome: 'hit' | 'miss' | 'conflict' | 'mismatch'): void {
+    span.setAttribute(AttributeNames.IDEMPOTENCY_OUTCOME, outcome);
+    span.addEvent(EventNames.IDEMPOTENCY, { [AttributeNames.IDEMPOTENCY_OUTCOME]: outcome }, this.clock.now());
+  }
+
+  endSpan(span: Span): void {
+    span.end(this.clock.now());
+  }
+}
+
+function errorType(error: unknown): string {
+  const body = (error as { getResponse?: () => unknown }).getResponse?.();
+  if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') return (body as { code: string }).code;
+  return (error as Error)?.constructor?.name ?? 'Error';
+}
