@@ -6,6 +6,7 @@ import { ChatService } from './chat/chat.service.js';
 import { type AppEnvironment, validateEnvironment } from './config/environment.js';
 import { EmbeddedUpstream } from './embedded-upstream/embedded-upstream.js';
 import { EmbeddedUpstreamModule } from './embedded-upstream/embedded-upstream.module.js';
+import { TracingLifecycle } from './tracing.lifecycle.js';
 
 @Module({
   imports: [
@@ -29,6 +30,6 @@ import { EmbeddedUpstreamModule } from './embedded-upstream/embedded-upstream.mo
     }),
   ],
   controllers: [ChatController],
-  providers: [ChatService],
+  providers: [ChatService, TracingLifecycle],
 })
 export class AppModule {}

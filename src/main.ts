@@ -1,16 +1,6 @@
-import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
-import type { AppEnvironment } from './config/environment.js';
+import { startTracing } from './tracing.js';
 
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  const port = app.get(ConfigService<AppEnvironment, true>).get('PORT', { infer: true });
-  await app.listen(port);
-  const logger = new Logger('Bootstrap');
-  logger.log(`Example app listening on http://localhost:${port}`);
-  logger.log(`Try: curl -s -X POST http://localhost:${port}/chat -H 'content-type: application/json' -d '{"message":"Hello"}'`);
-}
+// Tracing first, then Nest, loaded only now so that its modules are instrumented.
+startTracing();
+const { bootstrap } = await import('./bootstrap.js');
 await bootstrap();
