@@ -9,6 +9,7 @@ import { type TestApp, createTestApp, importExampleAppModule } from './support/t
 describe('POST /chat (example app, provider configured)', () => {
   let upstream: FaultUpstream;
   let testApp: TestApp;
+  let resetStormControl: () => void;
 
   beforeAll(async () => {
     // One clock for both sides, so that an HTTP-date Retry-After means the same instant to each.
@@ -20,6 +21,9 @@ describe('POST /chat (example app, provider configured)', () => {
       LLM_MODEL: 'gpt-4.1',
     });
     testApp = await createTestApp({ imports: [AppModule] }, clock);
+    // The app was imported afresh (it reads the environment on import): take its copy of the class.
+    const { StormControl } = await import('@resilient-llm/nestjs');
+    resetStormControl = () => testApp.app.get(StormControl).reset();
   });
   afterAll(async () => {
     await testApp.app.close();
@@ -28,6 +32,8 @@ describe('POST /chat (example app, provider configured)', () => {
   beforeEach(() => {
     upstream.resetStats();
     testApp.clock.sleeps.length = 0;
+    // Each case is about one call: no circuit or retry budget carried over from the last.
+    resetStormControl();
   });
 
   const chat = (message = 'Hello') => testApp.http().post('/chat').send({ message });

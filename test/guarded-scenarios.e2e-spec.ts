@@ -1,4 +1,5 @@
 import { FaultUpstream } from '@app/fault-upstream';
+import { StormControl } from '@resilient-llm/nestjs';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { ScenarioController, scenarioModule } from './apps/scenario.app.js';
 import { type TestApp, createTestApp } from './support/test-app.js';
@@ -27,6 +28,8 @@ describe('@Guarded scenarios', () => {
     upstream.setFaults({});
     testApp.clock.sleeps.length = 0;
     controller.invocations = 0;
+    // Each case is about one call: no circuit or retry budget carried over from the last.
+    testApp.app.get(StormControl).reset();
   });
 
   const post = (path: string) => testApp.http().post(path);

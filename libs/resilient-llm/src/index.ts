@@ -73,3 +73,12 @@ export { BudgetStoreUnavailableException, isBudgetStoreUnavailableException } fr
 export type { RetryAfterHint } from './errors/retry-after.js';
 export { ResilientLlmConfigurationError, isResilientLlmConfigurationError } from './errors/resilient-llm-configuration.error.js';
 export { UnknownModelPriceError, isUnknownModelPriceError } from './errors/unknown-model-price.error.js';
+
+export { StormControl } from './storm/storm-control.js';
+export type { StormControlOptions } from './storm/storm-options.interface.js';
+export type { CircuitBreakerSettings, CircuitState } from './storm/circuit-breaker.js';
+export type { RetryBudgetSettings } from './storm/retry-budget.js';
+export { CircuitOpenException } from './errors/circuit-open.exception.js';
+export { ConcurrencyLimitException } from './errors/concurrency-limit.exception.js';
+export { ResilientLlmTelemetry } from './telemetry/resilient-llm.telemetry.js';
+export { AttributeNames, EventNames, MetricNames, SpanNames } from './telemetry/telemetry.names.js';

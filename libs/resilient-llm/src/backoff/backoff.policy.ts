@@ -9,7 +9,7 @@ import { type ServerDelaySource, parseServerRequestedDelay } from './retry-after
 
 export type DelaySource = 'computed' | ServerDelaySource;
 
-export type GiveUpReason = 'not_retryable' | 'max_attempts' | 'deadline' | 'server_wait_exceeds_deadline';
+export type GiveUpReason = 'not_retryable' | 'max_attempts' | 'deadline' | 'server_wait_exceeds_deadline' | 'retry_budget_exhausted';
 
 export type RetryDecision =
   | { retry: true; delayMs: number; source: DelaySource; classification: FailureClassification }

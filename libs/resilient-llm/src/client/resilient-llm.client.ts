@@ -7,6 +7,8 @@ import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { classifyFailure } from '../backoff/error-classifier.js';
+import { StormControl } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
@@ -51,6 +53,7 @@ export class ResilientLlmClient {
     private readonly budget: BudgetGuard,
     @InjectClock() private readonly clock: Clock,
     private readonly telemetry: ResilientLlmTelemetry,
+    private readonly storm: StormControl,
   ) {}
 
   /** The underlying SDK client, for endpoints this wrapper does not cover. It never retries by itself. */
@@ -68,7 +71,7 @@ export class ResilientLlmClient {
   async createChatCompletion(request: ChatRequest, options: LlmRequestOptions = {}): Promise<OpenAI.Chat.ChatCompletion> {
     return this.runner.run(this.callFor(request, options), async (call) => {
       const model = await this.prepare(call, request);
-      const completion = await this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options));
+      const completion = await this.send(call, model, (signal) => this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options, signal)));
       const usage = tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content);
       call.recordUsage(model, usage, !tokensOf(completion.usage));
       this.telemetry.completion(call.attemptSpan, {
@@ -92,12 +95,28 @@ export class ResilientLlmClient {
   async streamChatCompletion(request: ChatStreamRequest, options: LlmRequestOptions = {}): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
     return this.runner.run(this.callFor(request, options), async (call) => {
       const model = await this.prepare(call, request);
-      const stream = await this.openai.chat.completions.create(
-        { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
-        this.sdkOptions(call, options),
-      );
       // Held from here, not from the first read: the call must not settle before the stream is read.
-      return this.recordStreamUsage(stream, call, model, request, call.hold());
+      const release = call.hold();
+      let freeSlot: (() => void) | undefined;
+      try {
+        const stream = await this.send(
+          call,
+          model,
+          (signal) =>
+            this.openai.chat.completions.create(
+              { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
+              this.sdkOptions(call, options, signal),
+            ),
+          (slot) => (freeSlot = slot),
+        );
+        return this.recordStreamUsage(stream, call, model, request, () => {
+          freeSlot?.();
+          release();
+        });
+      } catch (error) {
+        release();
+        throw error;
+      }
     });
   }
 
@@ -128,6 +147,27 @@ export class ResilientLlmClient {
     }
   }
 
+  /**
+   * One upstream request through the storm controls: the model's circuit (503 while open) and
+   * its concurrency slot; the outcome goes back to the circuit. A stream keeps its slot until
+   * it is read (`keepSlot`).
+   */
+  private async send<T>(call: GuardedCall, model: string, request: (signal: AbortSignal) => Promise<T>, keepSlot?: (free: () => void) => void): Promise<T> {
+    const ticket = this.storm.admit(model);
+    const free = await this.storm.acquire(model, call.settings.strict, call.signal);
+    try {
+      const result = await request(call.signal);
+      this.storm.report(ticket);
+      if (keepSlot) keepSlot(free);
+      else free();
+      return result;
+    } catch (error) {
+      this.storm.report(ticket, classifyFailure(error));
+      free();
+      throw error;
+    }
+  }
+
   private callFor(request: { model?: string; messages: ChatRequest['messages']; max_tokens?: number | null; max_completion_tokens?: number | null }, options: LlmRequestOptions) {
     const model = request.model ?? this.options.defaultModel;
     return {
@@ -140,7 +180,10 @@ export class ResilientLlmClient {
 
   /** The model to send, checked for a price, and budget headroom for this request's worst case. */
   private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<string> {
-    const model = call.settings.strict && this.options.budget.fallbackModel ? this.options.budget.fallbackModel : (request.model ?? call.settings.model);
+    const wanted = call.settings.strict ? this.storm.strictModel(request.model ?? call.settings.model) : (request.model ?? call.settings.model);
+    // The wanted model's circuit may be open: its first fallback whose circuit is not stands in.
+    const model = this.storm.chooseModel(wanted);
+    if (model !== wanted) this.telemetry.fallback(call.attemptSpan, wanted, model);
     // Fails before the request is sent: an unpriced model would spend without being counted.
     this.pricing.priceOf(model);
     if (call.reservation) {
@@ -151,11 +194,11 @@ export class ResilientLlmClient {
     return model;
   }
 
-  private sdkOptions(call: GuardedCall, options: LlmRequestOptions): OpenAI.RequestOptions {
+  private sdkOptions(call: GuardedCall, options: LlmRequestOptions, callSignal: AbortSignal): OpenAI.RequestOptions {
     const configured = options.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
     // An attempt never outlives the call's deadline.
     const remaining = Math.max(1, call.deadlineAtMs - this.clock.now());
-    const signals = [call.signal, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+    const signals = [callSignal, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
     return {
       signal: AbortSignal.any(signals),
       timeout: Math.min(configured, remaining),

@@ -24,6 +24,11 @@ const GIVE_UP: Record<GiveUpReason, { status: number; code: LlmCallFailureCode; 
     code: 'retry_deadline_exceeded',
     why: (n) => `gave up after ${n} attempts: the call's deadline has passed, or the next delay would pass it`,
   },
+  retry_budget_exhausted: {
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    code: 'upstream_unavailable',
+    why: (n) => `gave up after ${n} attempt(s): the retry budget is spent (too many recent failures), so no retry was made`,
+  },
   server_wait_exceeds_deadline: {
     status: HttpStatus.SERVICE_UNAVAILABLE,
     code: 'upstream_unavailable',

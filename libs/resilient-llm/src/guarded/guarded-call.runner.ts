@@ -11,6 +11,7 @@ import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { StormControl } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
 import { GuardedCall, currentGuardedCall, guardedCallStorage } from './guarded-call.context.js';
@@ -48,6 +49,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     private readonly budget: BudgetGuard,
     private readonly pricing: LlmPricing,
     private readonly telemetry: ResilientLlmTelemetry,
+    private readonly storm: StormControl,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
@@ -96,8 +98,11 @@ export class GuardedCallRunner implements OnApplicationShutdown {
   }
 
   /** Reserves the budget (or refuses before any attempt) and fixes the call's settings. */
-  private async open(request: GuardedCallRequest, model: string, span: Span): Promise<GuardedCall> {
+  private async open(request: GuardedCallRequest, requested: string, span: Span): Promise<GuardedCall> {
     const startedAtMs = this.clock.now();
+    // An open circuit fails the call here, before any budget is reserved; a fallback may stand in.
+    const model = this.storm.chooseModel(requested);
+    if (model !== requested) this.telemetry.fallback(span, requested, model);
     let estimateMicro = 0;
     let reservation;
     if (request.estimatedTokens !== undefined && this.budget.enabled) {
@@ -113,7 +118,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     const strict = reservation?.state === 'critical';
     const call = new GuardedCall(
       {
-        model: strict ? (this.options.budget.fallbackModel ?? model) : model,
+        model: strict ? this.storm.strictModel(model) : model,
         estimatedTokens: request.estimatedTokens,
         backoff: strict ? this.options.strictBackoff : this.backoffFor(request.backoff, request.source),
         scopeKey: request.scopeKey,
@@ -130,6 +135,8 @@ export class GuardedCallRunner implements OnApplicationShutdown {
 
   private async attempts<T>(call: GuardedCall, span: Span, operation: (call: GuardedCall) => Promise<T>): Promise<T> {
     let previousDelayMs: number | undefined;
+    const retryBudget = this.storm.retryBudget(call.settings.model);
+    retryBudget?.onFirstAttempt();
     for (;;) {
       const attemptStartedAt = this.clock.now();
       const attemptSpan = this.telemetry.startAttempt(span, call.attempt, call.settings.model);
@@ -138,13 +145,20 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         const result = await this.telemetry.within(attemptSpan, () => guardedCallStorage.run(call, () => operation(call)));
         call.attempts.push({ attempt: call.attempt, outcome: 'success', durationMs: this.clock.now() - attemptStartedAt });
         this.telemetry.endAttempt(attemptSpan, call.settings.model);
+        retryBudget?.onSuccess();
         return result;
       } catch (error) {
-        const decision = this.policy.decide(
+        let decision = this.policy.decide(
           { attemptsMade: call.attempts.length + 1, startedAtMs: call.startedAtMs, previousDelayMs },
           error,
           call.settings.backoff,
         );
+        if (decision.classification.retryable) retryBudget?.onFailure();
+        if (decision.retry && retryBudget && !retryBudget.tryRetry()) {
+          // Too many failures across calls lately: this one stops here instead of adding load.
+          this.telemetry.retryBudgetDenied(span, call.settings.model, retryBudget.available);
+          decision = { retry: false, reason: 'retry_budget_exhausted', classification: decision.classification };
+        }
         const { kind, status } = decision.classification;
         call.attempts.push({ attempt: call.attempt, outcome: 'failure', durationMs: this.clock.now() - attemptStartedAt, failureKind: kind, upstreamStatus: status });
         this.telemetry.endAttempt(attemptSpan, call.settings.model, { classification: decision.classification, retrying: decision.retry });

@@ -3,6 +3,7 @@ import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-
 import type { BudgetOptions, ResolvedBudgetOptions } from '../budget/budget-options.interface.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from '../idempotency/idempotency-options.interface.js';
 import type { ResolvedStorageOptions, StorageOptions } from '../storage/storage-options.interface.js';
+import type { ResolvedStormOptions, StormControlOptions } from '../storm/storm-options.interface.js';
 import type { ModelPrice } from '../pricing/model-price.interface.js';
 import type { PriceTable } from '../pricing/price-table.js';
 
@@ -32,6 +33,8 @@ export interface ResilientLlmModuleOptions {
   storage?: StorageOptions;
   /** The Idempotency-Key protocol of `@Idempotent` handlers. */
   idempotency?: IdempotencyOptions;
+  /** Anti-storm controls across calls: retry budget, circuit breaker, concurrency limit, fallback models. */
+  stormControl?: StormControlOptions;
   /** Spans and metrics (through `@opentelemetry/api`; they cost nothing without an SDK). */
   telemetry?: {
     /** Record prompts and completions on attempt spans (`gen_ai.input.messages` / `gen_ai.output.messages`). Default false. */
@@ -58,5 +61,6 @@ export interface ResolvedResilientLlmOptions {
   storage: ResolvedStorageOptions;
   idempotency: ResolvedIdempotencyOptions;
   telemetry: { captureContent: boolean; providerName: string };
+  stormControl: ResolvedStormOptions;
   extractScope?: (context: ExecutionContext) => string | undefined;
 }

@@ -7,6 +7,7 @@ import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
 import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
 import { resolveScopeExtractor } from './scope-extractor.js';
 import { resolveIdempotencyOptions } from '../idempotency/idempotency-options.validation.js';
+import { resolveStormOptions } from '../storm/storm-options.validation.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
@@ -69,6 +70,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     storage: resolveStorageOptions(options.storage),
     idempotency: resolveIdempotencyOptions(options.idempotency, backoff.deadlineMs + client.attemptTimeoutMs),
     telemetry: resolveTelemetry(options.telemetry),
+    stormControl: resolveStormOptions(options.stormControl, priceTable),
     extractScope: resolveScopeExtractor(options.scope),
   });
 }

@@ -10,6 +10,7 @@ import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
 import { HandlerDiscovery } from './handler-discovery.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { StormControl } from '../storm/storm-control.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
@@ -36,6 +37,7 @@ const publicProviders = [
   ResilientLlmClient,
   ResilientLlmStorageHolder,
   ResilientLlmTelemetry,
+  StormControl,
 ];
 
 // The database is opened only when there is something to keep: budget limits, @Idempotent handlers.

@@ -27,6 +27,8 @@ interface Instruments {
   cost: Counter;
   backoffDelay: Histogram;
   tokenUsage: Histogram;
+  circuitTransitions: Counter;
+  retryBudgetDenials: Counter;
 }
 
 export interface CompletionTelemetry {
@@ -87,6 +89,8 @@ export class ResilientLlmTelemetry {
       cost: meter.createCounter(MetricNames.COST, { description: 'Money spent by guarded calls', unit: '{microdollar}' }),
       backoffDelay: meter.createHistogram(MetricNames.BACKOFF_DELAY, { description: 'Backoff delays slept', unit: 'ms' }),
       tokenUsage: meter.createHistogram(semconv.METRIC_GEN_AI_CLIENT_TOKEN_USAGE, { description: 'Tokens used per completion', unit: '{token}' }),
+      circuitTransitions: meter.createCounter(MetricNames.CIRCUIT_TRANSITIONS, { description: 'Circuit breaker state changes, by new state' }),
+      retryBudgetDenials: meter.createCounter(MetricNames.RETRY_BUDGET_DENIALS, { description: 'Retries the retry budget refused' }),
     };
     return this.instruments;
   }
@@ -240,6 +244,26 @@ export class ResilientLlmTelemetry {
     this.metrics.calls.add(1, { [AttributeNames.OUTCOME]: result.outcome, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
     if (result.costMicro > 0) this.metrics.cost.add(result.costMicro, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
     span.end(this.clock.now());
+  }
+
+  /** The call (or request) runs on a fallback model. */
+  fallback(span: Span | undefined, from: string, to: string): void {
+    span?.setAttributes({ [AttributeNames.FALLBACK_FROM]: from, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: to });
+  }
+
+  /** A circuit changed state: an event on the span active now (the call that tripped it), and a metric. */
+  circuitTransition(model: string, from: string, to: string): void {
+    trace.getActiveSpan()?.addEvent(
+      EventNames.CIRCUIT_TRANSITION,
+      { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model, [AttributeNames.CIRCUIT_FROM]: from, [AttributeNames.CIRCUIT_STATE]: to },
+      this.clock.now(),
+    );
+    this.metrics.circuitTransitions.add(1, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model, [AttributeNames.CIRCUIT_STATE]: to });
+  }
+
+  retryBudgetDenied(callSpan: Span, model: string, tokens: number): void {
+    callSpan.addEvent(EventNames.RETRY_BUDGET_DENIED, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model, [AttributeNames.RETRY_BUDGET_TOKENS]: tokens }, this.clock.now());
+    this.metrics.retryBudgetDenials.add(1, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model });
   }
 
   startIdempotency(): Span {

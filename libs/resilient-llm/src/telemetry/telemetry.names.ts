@@ -33,6 +33,10 @@ export enum AttributeNames {
   BUDGET_WINDOW = 'resilient_llm.budget.window',
   BUDGET_REQUESTED = 'resilient_llm.budget.requested_micro_usd',
   IDEMPOTENCY_OUTCOME = 'resilient_llm.idempotency.outcome',
+  CIRCUIT_FROM = 'resilient_llm.circuit.from',
+  CIRCUIT_STATE = 'resilient_llm.circuit.state',
+  RETRY_BUDGET_TOKENS = 'resilient_llm.retry_budget.tokens',
+  FALLBACK_FROM = 'resilient_llm.fallback_from',
 }
 
 export enum EventNames {
@@ -41,6 +45,8 @@ export enum EventNames {
   BUDGET_REJECTED = 'resilient_llm.budget.rejected',
   IDEMPOTENCY = 'resilient_llm.idempotency',
   GIVE_UP = 'resilient_llm.give_up',
+  CIRCUIT_TRANSITION = 'resilient_llm.circuit.transition',
+  RETRY_BUDGET_DENIED = 'resilient_llm.retry_budget.denied',
 }
 
 export enum MetricNames {
@@ -51,6 +57,8 @@ export enum MetricNames {
   COST = 'resilient_llm.cost',
   BACKOFF_DELAY = 'resilient_llm.backoff.delay',
   BUDGET_RATIO = 'resilient_llm.budget.ratio',
+  CIRCUIT_TRANSITIONS = 'resilient_llm.circuit.transitions',
+  RETRY_BUDGET_DENIALS = 'resilient_llm.retry_budget.denials',
 }
 
 /** On every span the library makes. */

@@ -1,0 +1,50 @@
+export interface RetryBudgetSettings {
+  /**
+   * `throttle` (gRPC A6): every failed attempt takes a token, every success gives back
+   * `tokenRatio`; retries only while more than half the bucket is left.
+   * `ratio` (Finagle, Google SRE): every first attempt deposits `ratio` tokens, every retry
+   * spends one, so retries stay under that share of requests.
+   */
+  mode: 'throttle' | 'ratio';
+  maxTokens: number;
+  tokenRatio: number;
+  ratio: number;
+}
+
+/** A token bucket that caps retries across calls: during an outage failures drain it and retries stop. */
+export class RetryBudget {
+  private tokens: number;
+
+  constructor(private readonly settings: RetryBudgetSettings) {
+    this.tokens = settings.maxTokens;
+  }
+
+  get available(): number {
+    return this.tokens;
+  }
+
+  /** A first attempt is about to run. */
+  onFirstAttempt(): void {
+    if (this.settings.mode === 'ratio') this.tokens = Math.min(this.settings.maxTokens, this.tokens + this.settings.ratio);
+  }
+
+  onSuccess(): void {
+    if (this.settings.mode === 'throttle') this.tokens = Math.min(this.settings.maxTokens, this.tokens + this.settings.tokenRatio);
+  }
+
+  onFailure(): void {
+    if (this.settings.mode === 'throttle') this.tokens = Math.max(0, this.tokens - 1);
+  }
+
+  /** Whether one more retry may run now; spends its token in `ratio` mode. */
+  tryRetry(): boolean {
+    if (this.settings.mode === 'throttle') return this.tokens > this.settings.maxTokens / 2;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  reset(): void {
+    this.tokens = this.settings.maxTokens;
+  }
+}
