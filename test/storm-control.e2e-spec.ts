@@ -71,7 +71,7 @@ describe('storm control', () => {
     const app = await boot({
       backoff: { maxAttempts: 1 },
       budget: { limits: { dailyUsd: 1 } },
-      stormControl: { retryBudget: false, circuitBreaker: { consecutiveFailures: 5, openMs: 10_000, halfOpenProbes: 2 } },
+      stormControl: { retryBudget: false, circuitBreaker: { mode: 'consecutive', consecutiveFailures: 5, openMs: 10_000, halfOpenProbes: 2 } },
     });
     const statuses = await fire(app, 30, 1);
     expect(upstream.stats().totalRequests).toBe(5);
@@ -125,7 +125,7 @@ describe('storm control', () => {
     const app = await boot({
       backoff: { maxAttempts: 1 },
       budget: { limits: { dailyUsd: 1 } },
-      stormControl: { retryBudget: false, circuitBreaker: { consecutiveFailures: 2, openMs: 60_000 }, fallbacks: { flat: ['flat-cheap'] } },
+      stormControl: { retryBudget: false, circuitBreaker: { mode: 'consecutive', consecutiveFailures: 2, openMs: 60_000 }, fallbacks: { flat: ['flat-cheap'] } },
     });
     upstream.setFaults({ sequence: ['503', '503'] });
     await fire(app, 2, 1);

@@ -21,6 +21,8 @@ export interface FaultUpstreamOptions {
   faults?: unknown;
   /** Clock for outage windows, in epoch milliseconds. */
   now?: () => number;
+  /** Called for every completion request once it is answered (or abandoned): for timelines in benchmarks. */
+  onRequest?: (request: { at: number; outcome: string; model?: string }) => void;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -41,6 +43,7 @@ export class FaultUpstream {
     private readonly server: Server,
     private readonly now: () => number,
     script: FaultScript,
+    private readonly onRequest?: FaultUpstreamOptions['onRequest'],
   ) {
     this.plan = new FaultPlan(script, now);
     const { address, port } = server.address() as AddressInfo;
@@ -58,7 +61,7 @@ export class FaultUpstream {
         resolve();
       });
     });
-    const upstream = new FaultUpstream(server, now, script);
+    const upstream = new FaultUpstream(server, now, script, options.onRequest);
     server.on('request', (req, res) => void upstream.route(req, res));
     return upstream;
   }
@@ -120,11 +123,13 @@ export class FaultUpstream {
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') stats.idempotencyKeys[key] = (stats.idempotencyKeys[key] ?? 0) + 1;
     let outcome = 'reset';
+    let parsed: ChatRequestBody | undefined;
     try {
       // Read first: a body that is refused (413) must not use up a fault of the script.
       const text = await readBody(req);
-      this.countModel(text);
+      parsed = this.countModel(text);
       const fault = this.plan.nextFault();
+      if (parsed && (fault.kind === 'timeout' || fault.kind === 'reset')) this.counters.abandonedPromptTokens += promptTokensOf(parsed);
       const latency = this.plan.latencyMs();
       if (latency > 0) await delay(latency);
       outcome = await this.answer(req, res, fault, text);
@@ -135,15 +140,18 @@ export class FaultUpstream {
       // The stats may have been reset meanwhile: count into the current ones.
       this.counters.inFlight--;
       this.counters.byOutcome[outcome] = (this.counters.byOutcome[outcome] ?? 0) + 1;
+      this.onRequest?.({ at: this.now(), outcome, model: parsed?.model });
     }
   }
 
-  private countModel(text: string): void {
+  private countModel(text: string): ChatRequestBody | undefined {
     try {
-      const model = (JSON.parse(text) as { model?: unknown }).model;
-      if (typeof model === 'string') this.counters.byModel[model] = (this.counters.byModel[model] ?? 0) + 1;
+      const body = JSON.parse(text) as ChatRequestBody;
+      if (typeof body.model === 'string') this.counters.byModel[body.model] = (this.counters.byModel[body.model] ?? 0) + 1;
+      return validateChatRequest(body) ? undefined : body;
     } catch {
       // Not JSON: answered with a 400 later, and counted under no model.
+      return undefined;
     }
   }
 

@@ -13,6 +13,11 @@ export interface UpstreamStats {
   servedTokens: { input: number; output: number };
   /** Completion requests by the model they named. */
   byModel: Record<string, number>;
+  /**
+   * Prompt tokens of requests that hung (`timeout`) or were dropped (`reset`) after their
+   * body arrived: a provider has usually processed, and billed, the prompt by then.
+   */
+  abandonedPromptTokens: number;
 }
 
 export function emptyStats(): UpstreamStats {
@@ -25,5 +30,6 @@ export function emptyStats(): UpstreamStats {
     idempotencyKeys: {},
     servedTokens: { input: 0, output: 0 },
     byModel: {},
+    abandonedPromptTokens: 0,
   };
 }

@@ -153,8 +153,10 @@ export class GuardedCallRunner implements OnApplicationShutdown {
           error,
           call.settings.backoff,
         );
-        if (decision.classification.retryable) retryBudget?.onFailure();
-        if (decision.retry && retryBudget && !retryBudget.tryRetry()) {
+        // A wait the server asked for (Retry-After) is its own throttle: it neither draws on the retry budget nor is refused by it.
+        const serverDirected = decision.retry && decision.source !== 'computed';
+        if (decision.classification.retryable && !serverDirected) retryBudget?.onFailure();
+        if (decision.retry && !serverDirected && retryBudget && !retryBudget.tryRetry()) {
           // Too many failures across calls lately: this one stops here instead of adding load.
           this.telemetry.retryBudgetDenied(span, call.settings.model, retryBudget.available);
           decision = { retry: false, reason: 'retry_budget_exhausted', classification: decision.classification };

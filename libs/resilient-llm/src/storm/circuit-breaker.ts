@@ -1,11 +1,16 @@
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerSettings {
-  /** `consecutive`: open after `consecutiveFailures` failures in a row; `rate`: when failures reach `failureRate` of the last `window` outcomes (after `minimumCalls`). */
+  /**
+   * `rate` (default): open when failures reach `failureRate` of the outcomes of the last
+   * `windowMs`, once there are `minimumCalls` of them; robust when concurrent failures land
+   * together. `consecutive`: open after `consecutiveFailures` failures in a row.
+   */
   mode: 'consecutive' | 'rate';
   consecutiveFailures: number;
   failureRate: number;
-  window: number;
+  /** The rolling window of the `rate` mode, in milliseconds. */
+  windowMs: number;
   minimumCalls: number;
   /** How long it stays open before letting probes through, in milliseconds. */
   openMs: number;
@@ -24,7 +29,7 @@ export class CircuitBreaker {
   private current: CircuitState = 'closed';
   private openedAt = 0;
   private consecutive = 0;
-  private outcomes: boolean[] = [];
+  private outcomes: Array<{ at: number; ok: boolean }> = [];
   private probes = 0;
 
   constructor(
@@ -57,7 +62,7 @@ export class CircuitBreaker {
     return { allowed: true, probe: false };
   }
 
-  onSuccess(probe: boolean): void {
+  onSuccess(probe: boolean, nowMs: number): void {
     if (probe && this.current === 'half_open') {
       this.moveTo('closed');
       this.consecutive = 0;
@@ -65,14 +70,14 @@ export class CircuitBreaker {
       return;
     }
     this.consecutive = 0;
-    this.record(true);
+    this.record(true, nowMs);
   }
 
   onFailure(probe: boolean, nowMs: number): void {
     if (probe && this.current === 'half_open') return this.open(nowMs);
     if (this.current !== 'closed') return;
     this.consecutive++;
-    this.record(false);
+    this.record(false, nowMs);
     if (this.tripped()) this.open(nowMs);
   }
 
@@ -86,13 +91,14 @@ export class CircuitBreaker {
   private tripped(): boolean {
     if (this.settings.mode === 'consecutive') return this.consecutive >= this.settings.consecutiveFailures;
     if (this.outcomes.length < this.settings.minimumCalls) return false;
-    const failures = this.outcomes.filter((ok) => !ok).length;
+    const failures = this.outcomes.filter((outcome) => !outcome.ok).length;
     return failures / this.outcomes.length >= this.settings.failureRate;
   }
 
-  private record(ok: boolean): void {
-    this.outcomes.push(ok);
-    if (this.outcomes.length > this.settings.window) this.outcomes.shift();
+  private record(ok: boolean, nowMs: number): void {
+    this.outcomes.push({ at: nowMs, ok });
+    const oldest = nowMs - this.settings.windowMs;
+    while (this.outcomes.length > 0 && this.outcomes[0].at <= oldest) this.outcomes.shift();
   }
 
   private open(nowMs: number): void {

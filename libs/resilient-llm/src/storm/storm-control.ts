@@ -69,7 +69,7 @@ export class StormControl {
     const breaker = this.breaker(ticket.model);
     if (!breaker) return;
     if (failure && UNHEALTHY.has(failure.kind)) breaker.onFailure(ticket.probe, this.clock.now());
-    else breaker.onSuccess(ticket.probe);
+    else breaker.onSuccess(ticket.probe, this.clock.now());
   }
 
   /** A slot to send a request to `model` (a queue when the model has a limit); call the returned function when done. */

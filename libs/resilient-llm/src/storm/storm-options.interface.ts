@@ -2,9 +2,13 @@ import type { CircuitBreakerSettings } from './circuit-breaker.js';
 import type { RetryBudgetSettings } from './retry-budget.js';
 
 export interface StormControlOptions {
-  /** Caps retries across calls (on by default: gRPC A6 throttling, bucket 10, +0.1 per success); `false` turns it off. */
+  /**
+   * Caps retries across calls (on by default: gRPC A6 throttling, bucket 100, +0.1 per
+   * success: retries stop once half the bucket is gone, i.e. after about 50 failures in a
+   * burst; size `maxTokens` to twice the failures you want retried at once). `false` turns it off.
+   */
   retryBudget?: false | (Partial<RetryBudgetSettings> & { /** One bucket per model instead of per upstream. Default false. */ perModel?: boolean });
-  /** Fails fast while an upstream model keeps failing (on by default: 5 consecutive failures, open 30 s, 1 probe); `false` turns it off. */
+  /** Fails fast while an upstream model keeps failing (on by default: 50% failures over 10 s with at least 20 calls, open 5 s, 1 probe); `false` turns it off. */
   circuitBreaker?: false | Partial<CircuitBreakerSettings>;
   /** Requests in flight per model (off by default). */
   concurrency?: {

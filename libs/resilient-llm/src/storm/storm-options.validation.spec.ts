@@ -4,8 +4,8 @@ import type { ResilientLlmModuleOptions } from '../module/resilient-llm-options.
 describe('storm control options', () => {
   it('turns the retry budget and the breaker on by default, with gRPC A6 and 5-failure settings', () => {
     expect(resolveModuleOptions({}).stormControl).toEqual({
-      retryBudget: { mode: 'throttle', maxTokens: 10, tokenRatio: 0.1, ratio: 0.1, perModel: false },
-      circuitBreaker: { mode: 'consecutive', consecutiveFailures: 5, failureRate: 0.5, window: 20, minimumCalls: 10, openMs: 30_000, halfOpenProbes: 1 },
+      retryBudget: { mode: 'throttle', maxTokens: 100, tokenRatio: 0.1, ratio: 0.1, perModel: false },
+      circuitBreaker: { mode: 'rate', consecutiveFailures: 5, failureRate: 0.5, windowMs: 10_000, minimumCalls: 20, openMs: 5_000, halfOpenProbes: 1 },
       fallbacks: {},
     });
     expect(resolveModuleOptions({ stormControl: { retryBudget: false, circuitBreaker: false } }).stormControl).toEqual({ fallbacks: {} });
@@ -17,7 +17,8 @@ describe('storm control options', () => {
     ['an unknown budget mode', { retryBudget: { mode: 'vibes' as never } }, /"stormControl\.retryBudget\.mode": must be "throttle" or "ratio"/],
     ['zero consecutive failures', { circuitBreaker: { consecutiveFailures: 0 } }, /"stormControl\.circuitBreaker\.consecutiveFailures": must be a whole number >= 1, got 0/],
     ['a failure rate of 0', { circuitBreaker: { failureRate: 0 } }, /"stormControl\.circuitBreaker\.failureRate": must be a number > 0 and <= 1/],
-    ['more minimum calls than the window', { circuitBreaker: { window: 5, minimumCalls: 6 } }, /"stormControl\.circuitBreaker\.minimumCalls": must be a whole number >= 1 and <= 5, got 6/],
+    ['a zero window', { circuitBreaker: { windowMs: 0 } }, /"stormControl\.circuitBreaker\.windowMs": must be a number >= 1, got 0/],
+    ['zero minimum calls', { circuitBreaker: { minimumCalls: 0 } }, /"stormControl\.circuitBreaker\.minimumCalls": must be a whole number >= 1, got 0/],
     ['a negative open time', { circuitBreaker: { openMs: -1 } }, /"stormControl\.circuitBreaker\.openMs"/],
     ['no probes', { circuitBreaker: { halfOpenProbes: 0 } }, /"stormControl\.circuitBreaker\.halfOpenProbes"/],
     ['a fractional concurrency limit', { concurrency: { limit: 2.5 } }, /"stormControl\.concurrency\.limit": must be a whole number >= 1, got 2\.5/],

@@ -28,7 +28,7 @@ export function resolveStormOptions(raw: StormControlOptions | undefined, priceT
     if (mode !== 'throttle' && mode !== 'ratio') throw new ResilientLlmConfigurationError('stormControl.retryBudget.mode', `must be "throttle" or "ratio", got ${String(mode)}`);
     resolved.retryBudget = {
       mode,
-      maxTokens: number('stormControl.retryBudget.maxTokens', budget.maxTokens, 10, { min: 1 }),
+      maxTokens: number('stormControl.retryBudget.maxTokens', budget.maxTokens, 100, { min: 1 }),
       tokenRatio: number('stormControl.retryBudget.tokenRatio', budget.tokenRatio, 0.1, { min: 0, max: 1, exclusiveMin: true }),
       ratio: number('stormControl.retryBudget.ratio', budget.ratio, 0.1, { min: 0, max: 1, exclusiveMin: true }),
       perModel: budget.perModel ?? false,
@@ -37,16 +37,15 @@ export function resolveStormOptions(raw: StormControlOptions | undefined, priceT
 
   if (options.circuitBreaker !== false) {
     const breaker = options.circuitBreaker ?? {};
-    const mode = breaker.mode ?? 'consecutive';
+    const mode = breaker.mode ?? 'rate';
     if (mode !== 'consecutive' && mode !== 'rate') throw new ResilientLlmConfigurationError('stormControl.circuitBreaker.mode', `must be "consecutive" or "rate", got ${String(mode)}`);
-    const window = number('stormControl.circuitBreaker.window', breaker.window, 20, { min: 1, integer: true });
     resolved.circuitBreaker = {
       mode,
       consecutiveFailures: number('stormControl.circuitBreaker.consecutiveFailures', breaker.consecutiveFailures, 5, { min: 1, integer: true }),
       failureRate: number('stormControl.circuitBreaker.failureRate', breaker.failureRate, 0.5, { min: 0, max: 1, exclusiveMin: true }),
-      window,
-      minimumCalls: number('stormControl.circuitBreaker.minimumCalls', breaker.minimumCalls, Math.min(10, window), { min: 1, max: window, integer: true }),
-      openMs: number('stormControl.circuitBreaker.openMs', breaker.openMs, 30_000, { min: 1 }),
+      windowMs: number('stormControl.circuitBreaker.windowMs', breaker.windowMs, 10_000, { min: 1 }),
+      minimumCalls: number('stormControl.circuitBreaker.minimumCalls', breaker.minimumCalls, 20, { min: 1, integer: true }),
+      openMs: number('stormControl.circuitBreaker.openMs', breaker.openMs, 5_000, { min: 1 }),
       halfOpenProbes: number('stormControl.circuitBreaker.halfOpenProbes', breaker.halfOpenProbes, 1, { min: 1, integer: true }),
     };
   }

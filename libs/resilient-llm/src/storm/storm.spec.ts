@@ -31,7 +31,7 @@ describe('RetryBudget', () => {
   });
 });
 
-const settings: CircuitBreakerSettings = { mode: 'consecutive', consecutiveFailures: 3, failureRate: 0.5, window: 10, minimumCalls: 4, openMs: 1_000, halfOpenProbes: 2 };
+const settings: CircuitBreakerSettings = { mode: 'consecutive', consecutiveFailures: 3, failureRate: 0.5, windowMs: 10_000, minimumCalls: 4, openMs: 1_000, halfOpenProbes: 2 };
 
 describe('CircuitBreaker', () => {
   it('opens after consecutive failures, fails fast, then lets the probe count through', () => {
@@ -49,7 +49,7 @@ describe('CircuitBreaker', () => {
     breaker.onFailure(true, 1_100);
     expect(breaker.state).toBe('open');
     expect(breaker.admit(2_100)).toEqual({ allowed: true, probe: true });
-    breaker.onSuccess(true);
+    breaker.onSuccess(true, 2_100);
     expect(breaker.state).toBe('closed');
     expect(transitions).toEqual(['closed>open', 'open>half_open', 'half_open>open', 'open>half_open', 'half_open>closed']);
   });
@@ -58,21 +58,30 @@ describe('CircuitBreaker', () => {
     const breaker = new CircuitBreaker(settings);
     breaker.onFailure(false, 0);
     breaker.onFailure(false, 0);
-    breaker.onSuccess(false);
+    breaker.onSuccess(false, 0);
     breaker.onFailure(false, 0);
     breaker.onFailure(false, 0);
     expect(breaker.state).toBe('closed');
   });
 
-  it('rate mode opens when the failure share of the window reaches the rate, after the minimum calls', () => {
+  it('rate mode opens when the failure share of the time window reaches the rate, after the minimum calls', () => {
     const breaker = new CircuitBreaker({ ...settings, mode: 'rate' });
     breaker.onFailure(false, 0);
-    breaker.onSuccess(false);
+    breaker.onSuccess(false, 0);
     breaker.onFailure(false, 0);
     expect(breaker.state).toBe('closed'); // 3 calls < minimumCalls
-    breaker.onSuccess(false);
+    breaker.onSuccess(false, 0);
     expect(breaker.state).toBe('closed'); // 2 of 4 = 50%, checked on failures only
     breaker.onFailure(false, 0);
     expect(breaker.state).toBe('open'); // 3 of 5
+  });
+
+  it('rate mode forgets outcomes older than the window, and concurrent failures landing together do not trip it', () => {
+    const breaker = new CircuitBreaker({ ...settings, mode: 'rate', minimumCalls: 20 });
+    for (let call = 0; call < 950; call++) breaker.onSuccess(false, 100);
+    for (let call = 0; call < 50; call++) breaker.onFailure(false, 2_000); // 5% timing out at once
+    expect(breaker.state).toBe('closed');
+    for (let call = 0; call < 20; call++) breaker.onFailure(false, 12_001); // the successes have left the window
+    expect(breaker.state).toBe('open');
   });
 });

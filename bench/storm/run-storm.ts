@@ -1,0 +1,102 @@
+import { FaultUpstream } from '@app/fault-upstream';
+import { DEFAULT_MODEL_PRICES } from '@resilient-llm/nestjs';
+import type { Scenario } from './scenarios.js';
+import type { Strategy } from './strategies.js';
+
+/** One line of bench/results/storm.json; every figure in unscaled terms. */
+export interface StormRow {
+  scenario: string;
+  strategy: string;
+  requests: number;
+  successRate: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  amplification: number;
+  tokenWastePct: number;
+  costUsd: number;
+  overshootUsd: number;
+}
+
+export interface StormRun {
+  row: StormRow;
+  /** Unscaled milliseconds from the start at which each upstream request ended. */
+  attemptTimes: number[];
+  /** Unscaled latency of each client request. */
+  latencies: number[];
+  /** Upstream attempts per request while the scenario's outage lasted (requests that arrived in it). */
+  outageAmplification?: number;
+}
+
+const ATTEMPT_TIMEOUT_MS = 2_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export async function runScenario(scenario: Scenario, strategy: Strategy, options: { scale: number; requests: number }): Promise<StormRun> {
+  const scale = scenario.realTime ? 1 : options.scale;
+  let started = 0;
+  const attemptTimes: number[] = [];
+  const upstream = await FaultUpstream.start({ onRequest: ({ at }) => attemptTimes.push((at - started) / scale) });
+  const { send, close } = await strategy.create({ baseURL: upstream.baseURL, scale, model: scenario.model, prompt: scenario.prompt, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
+  // Warm up connections and code paths on a healthy upstream first: a cold fetch must not read as timeouts.
+  await Promise.all(Array.from({ length: 20 }, () => send().catch(() => undefined)));
+  upstream.resetStats();
+  upstream.setFaults(scenario.faults(scale)); // installed now, so that outage windows start with the first request
+  attemptTimes.length = 0;
+  started = Date.now();
+  const latencies: number[] = [];
+  let succeeded = 0;
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < options.requests; index++) {
+    const begin = performance.now();
+    inFlight.push(
+      send().then(
+        () => {
+          succeeded++;
+          latencies.push((performance.now() - begin) / scale);
+        },
+        () => {
+          latencies.push((performance.now() - begin) / scale);
+        },
+      ),
+    );
+    if (scenario.arrivalEveryMs > 0) await sleep(scenario.arrivalEveryMs * scale);
+  }
+  await Promise.all(inFlight);
+  await close?.();
+  const stats = upstream.stats();
+  await upstream.stop();
+
+  const price = DEFAULT_MODEL_PRICES[scenario.model];
+  const billedInput = stats.servedTokens.input + stats.abandonedPromptTokens;
+  const billedOutput = stats.servedTokens.output;
+  const costUsd = (billedInput * price.inputUsdPerMTok + billedOutput * price.outputUsdPerMTok) / 1_000_000;
+  const billedTokens = billedInput + billedOutput;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    row: {
+      scenario: `(${scenario.id}) ${scenario.name}`,
+      strategy: strategy.name,
+      requests: options.requests,
+      successRate: round((succeeded / options.requests) * 100, 2),
+      meanMs: Math.round(latencies.reduce((sum, value) => sum + value, 0) / Math.max(1, latencies.length)),
+      p50Ms: Math.round(percentile(sorted, 50)),
+      p99Ms: Math.round(percentile(sorted, 99)),
+      amplification: round(stats.totalRequests / options.requests, 2),
+      // Billed tokens whose result nobody got: the prompts of requests abandoned on a timeout or a reset.
+      tokenWastePct: billedTokens ? round((stats.abandonedPromptTokens / billedTokens) * 100, 2) : 0,
+      costUsd: round(costUsd, 4),
+      overshootUsd: scenario.budgetUsd !== undefined ? round(Math.max(0, costUsd - scenario.budgetUsd), 2) : 0,
+    },
+    attemptTimes,
+    latencies,
+    ...(scenario.outageEndMs !== undefined && {
+      outageAmplification: round(
+        attemptTimes.filter((time) => time < scenario.outageEndMs!).length /
+          Math.min(options.requests, Math.ceil(scenario.outageEndMs / scenario.arrivalEveryMs)),
+        2,
+      ),
+    }),
+  };
+}
