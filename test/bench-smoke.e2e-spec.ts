@@ -1,6 +1,9 @@
+import { runOverheadBenchmark } from '../bench/overhead/index.js';
 import { runReservationBenchmark, toMarkdown } from '../bench/reservations.bench.js';
+import { stormMarkdown } from '../bench/storm/report.js';
+import { runStormBenchmark } from '../bench/storm/index.js';
 
-/** A tiny run of the benchmarks, so that they never rot: well-formed figures, not fast ones. */
+/** Tiny runs of the benchmarks, so that they never rot: well-formed figures, not fast ones. */
 describe('benchmarks (smoke)', () => {
   it('reservations: measures every SQLite store and renders a table', async () => {
     const results = await runReservationBenchmark({ operations: 20, runs: 1, concurrencies: [1, 4] });
@@ -13,4 +16,29 @@ describe('benchmarks (smoke)', () => {
     for (const result of results) expect(result.medianOpsPerSec).toBeGreaterThan(0);
     expect(toMarkdown(results)).toMatch(/^\| store \| concurrency \|/);
   });
+
+  it('storm: every strategy through the scaled scenarios, rows with exactly the documented keys', async () => {
+    const runs = await runStormBenchmark({ scale: 0.02, requests: 8, scenarios: ['b', 'c', 'd'] });
+    expect(runs).toHaveLength(3 * 10);
+    for (const { row } of runs) {
+      expect(Object.keys(row).sort()).toEqual(
+        ['amplification', 'costUsd', 'meanMs', 'overshootUsd', 'p50Ms', 'p99Ms', 'requests', 'scenario', 'strategy', 'successRate', 'tokenWastePct'].sort(),
+      );
+      expect(row.requests).toBe(8);
+      expect(row.successRate).toBeGreaterThanOrEqual(0);
+      expect(row.successRate).toBeLessThanOrEqual(100);
+      expect(Number.isFinite(row.p99Ms) && Number.isFinite(row.amplification) && Number.isFinite(row.costUsd)).toBe(true);
+    }
+    expect(stormMarkdown(runs)).toContain('### (d) outage with a dollar budget');
+  }, 60_000);
+
+  it('overhead: unguarded and guarded over loopback HTTP with autocannon', async () => {
+    const rows = await runOverheadBenchmark({ seconds: 1, connections: 2, limit: 2 });
+    expect(rows.map((row) => row.config)).toEqual(['unguarded (bare openai SDK)', '@Guarded, tracing off']);
+    for (const row of rows) {
+      expect(row.requestsPerSec).toBeGreaterThan(0);
+      expect(row.non2xx).toBe(0);
+    }
+    expect(rows[0].ratioToUnguarded).toBe(1);
+  }, 60_000);
 });

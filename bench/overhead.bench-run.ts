@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import { POSTGRES_URL, createTestSchema, skipWithoutPostgres } from '../test/support/postgres.js';
+import { overheadMarkdown, runOverheadBenchmark } from './overhead/index.js';
+
+// `npm run bench:overhead`: the handler unguarded and guarded, on each store, written to bench/results/overhead.*
+it('overhead benchmark', async () => {
+  const schema = (await skipWithoutPostgres()) ? undefined : await createTestSchema();
+  try {
+    const rows = await runOverheadBenchmark({
+      seconds: Number(process.env.BENCH_SECONDS ?? 8),
+      connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
+      postgresUrl: schema?.url,
+      outDir: join(import.meta.dirname, 'results'),
+      progress: (label) => process.stderr.write(`measuring: ${label}\n`),
+    });
+    console.log(`\n${overheadMarkdown(rows)}`);
+    console.log(`Written to bench/results/overhead.json and overhead.md (PostgreSQL at ${POSTGRES_URL}${schema ? '' : ': not reachable, skipped'})`);
+  } finally {
+    await schema?.drop();
+  }
+});
