@@ -164,6 +164,27 @@ describe('@Idempotent', () => {
     expect(orders.invocations.export).toBe(2);
   });
 
+  it('does not store a 429 budget refusal: the key runs again once the window resets', async () => {
+    const { http, orders, clock } = await boot({ budget: { limits: { dailyUsd: 32 / 1_000_000 } }, defaultModel: 'flat', pricing: { flat: { inputUsdPerMTok: 1, outputUsdPerMTok: 1 } } });
+    await http().post('/orders').send({ item: 'lamp' }).expect(201); // spends the whole day
+    await http().post('/orders').set('Idempotency-Key', 'next-day').send({ item: 'lamp' }).expect(429);
+    clock.advance(24 * 3_600_000);
+    const tomorrow = await http().post('/orders').set('Idempotency-Key', 'next-day').send({ item: 'lamp' }).expect(201);
+    expect(tomorrow.headers['idempotent-replayed']).toBeUndefined();
+    expect(orders.orders).toBe(2);
+  });
+
+  it("never deletes the record of a request still running, even past its TTL", async () => {
+    const { http, orders, clock } = await boot({ idempotency: { ttlMs: 1_000, leaseMs: 120_000 } });
+    const running = http().post('/slow').set('Idempotency-Key', 'long').then((r) => r);
+    await vi.waitFor(() => expect(orders.invocations.slow).toBe(1));
+    clock.advance(2_000);
+    await http().post('/slow').set('Idempotency-Key', 'long').expect(409);
+    expect(orders.invocations.slow).toBe(1);
+    orders.gate.resolve();
+    await running;
+  });
+
   it('records expire after their TTL and are purged', async () => {
     const { http, orders, clock } = await boot({ idempotency: { ttlMs: 60_000 } });
     await http().post('/orders').set('Idempotency-Key', 'ttl').send({ item: 'lamp' }).expect(201);

@@ -56,6 +56,13 @@ describe('storm control', () => {
     expect(successRate(await fire(withBudget, 100))).toBe(1);
   });
 
+  it('an outage that sends Retry-After still draws on the retry budget (only a 429 is exempt)', async () => {
+    upstream.setFaults({ rates: { '503:retry-after-ms=1': 1 } });
+    const app = await boot({ stormControl: { circuitBreaker: false } });
+    await fire(app, 500);
+    expect(upstream.stats().totalRequests / 500).toBeLessThanOrEqual(1.15);
+  });
+
   it('5% random faults: the retry budget does not get in the way (same success rate, +/- 0.1 pt)', async () => {
     const faults = { seed: 42, rates: { '503': 0.05 } };
     upstream.setFaults(faults);

@@ -83,7 +83,10 @@ export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Co
   const base = context.backoff;
   const strictDefaults = { maxAttempts: Math.min(2, base.maxAttempts), baseMs: base.baseMs * 2, capMs: Math.max(base.capMs, base.baseMs * 2) };
   const strictBackoff = { ...strictDefaults, ...(options.strict?.backoff ?? {}) };
-  resolveBackoffOptions('budget.strict.backoff', base, strictBackoff);
+  const strict = resolveBackoffOptions('budget.strict.backoff', base, strictBackoff);
+  if (strict.deadlineMs + context.attemptTimeoutMs > leaseMs) {
+    throw new ResilientLlmConfigurationError('budget.strict.backoff.deadlineMs', `lets a strict call outlive budget.leaseMs (${leaseMs} ms)`);
+  }
   const fallbackModel = options.strict?.fallbackModel;
   if (fallbackModel !== undefined && !findPrice(context.priceTable, fallbackModel)) {
     throw new ResilientLlmConfigurationError('budget.strict.fallbackModel', `"${fallbackModel}" has no price; add it to "pricing"`);

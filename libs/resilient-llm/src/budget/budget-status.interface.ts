@@ -35,8 +35,8 @@ export interface BudgetReservation {
   readonly model: string;
   /** The windows (global and the scope's) the money is held in. */
   readonly windows: readonly BudgetWindowRow[];
-  /** Ledger rows: the first reservation and any top-ups for retries. */
-  readonly rows: Array<{ id: string; amountMicro: number }>;
+  /** Ledger rows: the first reservation and any top-ups; `recorded: false` for one the store was down for (fail-open). */
+  readonly rows: Array<{ id: string; amountMicro: number; recorded?: false }>;
   /** The worst window state right after reserving. */
   readonly state: BudgetState;
   /** The window closest to its limit right after reserving (for telemetry). */

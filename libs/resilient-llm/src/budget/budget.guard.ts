@@ -19,6 +19,8 @@ import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budg
 import { BUDGET_WINDOW_KINDS, windowAt } from './budget-window.js';
 
 const GLOBAL = 'global';
+// Settlements waiting for the store; past this many the oldest are dropped (and logged), not kept for ever.
+const MAX_PENDING = 10_000;
 const scopeIdOf = (scopeKey: string) => `key:${scopeKey}`;
 
 interface PendingSettlement {
@@ -100,18 +102,20 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   async topUp(reservation: BudgetReservation, extraMicro: number, afterAttempts?: number): Promise<void> {
     if (!this.store || reservation.windows.length === 0 || extraMicro <= 0) return;
     if (!reservation.recorded) {
-      reservation.rows.push({ id: randomUUID(), amountMicro: extraMicro });
+      reservation.rows.push({ id: randomUUID(), amountMicro: extraMicro, recorded: false });
       return;
     }
     const now = this.clock.now();
     const row = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now);
     try {
       await this.insert(row, now, afterAttempts);
+      reservation.rows.push({ id: row.id, amountMicro: extraMicro });
     } catch (error) {
       if (error instanceof BudgetExhaustedException) throw error;
       this.storeFailed(error, reservation);
+      // Admitted without a ledger row: its share of the spend is recorded once the store is back.
+      reservation.rows.push({ id: row.id, amountMicro: extraMicro, recorded: false });
     }
-    reservation.rows.push({ id: row.id, amountMicro: extraMicro });
   }
 
   /** Held money of the reservation, all rows together. */
@@ -127,27 +131,24 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   async settle(reservation: BudgetReservation, outcome: CallSettlement): Promise<void> {
     if (!this.store || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
-    if (!reservation.recorded) {
-      // Admitted while the store was down: its windows may not even exist yet.
-      const row = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, 0, settledAt);
-      const record = async () => {
-        await this.ensureWindows([...reservation.windows]);
-        await this.store!.recordUnreservedSpend(row, outcome.actualMicro, outcome.wasteMicro);
-      };
-      await this.orLater(record, `spend of ${row.id}`);
-      return;
-    }
+    const rows = reservation.recorded ? reservation.rows : [{ id: randomUUID(), amountMicro: 0, recorded: false as const }];
     let remaining = outcome.actualMicro;
-    for (const [index, row] of reservation.rows.entries()) {
-      const last = index === reservation.rows.length - 1;
+    for (const [index, row] of rows.entries()) {
+      const last = index === rows.length - 1;
       const actualMicro = last ? remaining : Math.min(remaining, row.amountMicro);
+      const wasteMicro = last ? outcome.wasteMicro : 0;
       remaining -= actualMicro;
-      const settlement = {
-        state: outcome.succeeded ? ('committed' as const) : ('released' as const),
-        actualMicro,
-        wasteMicro: last ? outcome.wasteMicro : 0,
-        settledAt,
-      };
+      if (row.recorded === false) {
+        // Admitted while the store was down: record what it spent, in windows that may not exist yet.
+        const spend = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, 0, settledAt, row.id);
+        const record = async () => {
+          await this.ensureWindows([...reservation.windows]);
+          await this.store!.recordUnreservedSpend(spend, actualMicro, wasteMicro);
+        };
+        await this.orLater(record, `spend of ${row.id}`);
+        continue;
+      }
+      const settlement = { state: outcome.succeeded ? ('committed' as const) : ('released' as const), actualMicro, wasteMicro, settledAt };
       await this.orLater(async () => void (await this.store!.settle(row.id, settlement)), `settlement of ${row.id}`);
     }
   }
@@ -195,11 +196,18 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     } catch (error) {
       this.logger.warn(`Budget store unavailable; will retry the ${description}: ${(error as Error).message}`);
       this.pending.push({ run, description });
+      if (this.pending.length > MAX_PENDING) {
+        const dropped = this.pending.shift()!;
+        this.logger.error(`More than ${MAX_PENDING} budget settlements wait for the store; dropped the ${dropped.description}`);
+      }
     }
   }
 
   private storeFailed(error: unknown, admitted: BudgetReservation): BudgetReservation {
-    if (!this.options.budget.failOpen) throw new BudgetStoreUnavailableException(error);
+    if (!this.options.budget.failOpen) {
+      this.logger.error(`Budget store unavailable, refusing the call (budget.onStoreError is "fail-closed"): ${(error as Error).message}`);
+      throw new BudgetStoreUnavailableException(error);
+    }
     this.logger.warn(`Budget store unavailable, admitting the call anyway (budget.onStoreError is "fail-open"): ${(error as Error).message}`);
     return admitted;
   }
@@ -209,16 +217,19 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const store = this.store!;
     // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
     const admitted = (await store.reserve(row)) || ((await store.expireLeases(now)) > 0 && (await store.reserve(row)));
+    if (admitted) {
+      // The money is held: a failed read now only costs the snapshot, never the reservation.
+      return store.readWindows(row.windowIds).catch(() => []);
+    }
     const snapshots = await store.readWindows(row.windowIds);
-    if (admitted) return snapshots;
     const blocking =
       snapshots.find((w) => w.spentMicro + w.reservedMicro + row.amountMicro > w.limitMicro) ?? snapshots[0];
     throw new BudgetExhaustedException({ ...blocking, kind: blocking.kind, scope: blocking.scope }, row.amountMicro, now, afterAttempts);
   }
 
-  private newRow(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, model: string, amountMicro: number, now: number): NewReservation {
+  private newRow(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, model: string, amountMicro: number, now: number, id: string = randomUUID()): NewReservation {
     return {
-      id: randomUUID(),
+      id,
       windowIds: windows.map((window) => window.id),
       scope: scopeKey === undefined ? GLOBAL : scopeIdOf(scopeKey),
       model,

@@ -11,6 +11,7 @@ import { classifyFailure } from '../backoff/error-classifier.js';
 import { StormControl } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
+import { settlingStream } from './settling-stream.js';
 import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
 import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
 
@@ -70,33 +71,39 @@ export class ResilientLlmClient {
 
   async createChatCompletion(request: ChatRequest, options: LlmRequestOptions = {}): Promise<OpenAI.Chat.ChatCompletion> {
     return this.runner.run(this.callFor(request, options), async (call) => {
-      const model = await this.prepare(call, request);
-      const completion = await this.send(call, model, (signal) => this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options, signal)));
-      const usage = tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content);
-      call.recordUsage(model, usage, !tokensOf(completion.usage));
-      this.telemetry.completion(call.attemptSpan, {
-        requestModel: model,
-        responseModel: completion.model,
-        responseId: completion.id,
-        ...usage,
-        input: request.messages,
-        output: completion.choices.map((choice) => choice.message),
-      });
-      return completion;
+      const { model, worstCaseMicro } = await this.prepare(call, request);
+      try {
+        const completion = await this.send(call, model, (signal) => this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options, signal)));
+        const usage = tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content);
+        call.recordUsage(model, usage, !tokensOf(completion.usage));
+        this.telemetry.completion(call.attemptSpan, {
+          requestModel: model,
+          responseModel: completion.model,
+          responseId: completion.id,
+          ...usage,
+          input: request.messages,
+          output: completion.choices.map((choice) => choice.message),
+        });
+        return completion;
+      } finally {
+        call.inFlightMicro -= worstCaseMicro;
+      }
     });
   }
 
   /**
    * A streamed completion. Attempts are retried until the stream opens; after that the stream
    * is the caller's. Usage is always requested and recorded when the stream reports it; a
-   * stream that ends early (the reader stopped) is recorded from what was read. The guarded
-   * call settles its budget when the stream is done.
+   * stream closed early is recorded from what was read, and one left unread for
+   * `client.attemptTimeoutMs` is closed. The guarded call settles its budget when the stream is done.
    */
   async streamChatCompletion(request: ChatStreamRequest, options: LlmRequestOptions = {}): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
     return this.runner.run(this.callFor(request, options), async (call) => {
-      const model = await this.prepare(call, request);
+      const { model, worstCaseMicro } = await this.prepare(call, request);
       // Held from here, not from the first read: the call must not settle before the stream is read.
       const release = call.hold();
+      const attempt = call.attempt;
+      const attemptSpan = call.attemptSpan;
       let freeSlot: (() => void) | undefined;
       try {
         const stream = await this.send(
@@ -109,52 +116,43 @@ export class ResilientLlmClient {
             ),
           (slot) => (freeSlot = slot),
         );
-        return this.recordStreamUsage(stream, call, model, request, () => {
-          freeSlot?.();
-          release();
-        });
+        return settlingStream(
+          stream,
+          tokensOf,
+          ({ reported, contentChunks, last }) => {
+            // A chunk carries about one token: what was read is what was billed, at least.
+            const usage = reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks };
+            call.recordUsage(model, usage, !reported, attempt);
+            call.inFlightMicro -= worstCaseMicro;
+            this.telemetry.completion(attemptSpan, { requestModel: model, responseModel: last?.model, responseId: last?.id, ...usage, input: request.messages });
+            freeSlot?.();
+            release();
+          },
+          this.options.client.attemptTimeoutMs,
+        );
       } catch (error) {
+        call.inFlightMicro -= worstCaseMicro;
         release();
         throw error;
       }
     });
   }
 
-  private async *recordStreamUsage(
-    stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>,
-    call: GuardedCall,
-    model: string,
-    request: ChatStreamRequest,
-    release: () => void,
-  ): AsyncIterable<OpenAI.Chat.ChatCompletionChunk> {
-    let reported: { inputTokens: number; outputTokens: number } | undefined;
-    let contentChunks = 0;
-    let last: OpenAI.Chat.ChatCompletionChunk | undefined;
-    const attemptSpan = call.attemptSpan;
-    try {
-      for await (const chunk of stream) {
-        reported = tokensOf(chunk.usage) ?? reported;
-        if (chunk.choices[0]?.delta?.content) contentChunks++;
-        last = chunk;
-        yield chunk;
-      }
-    } finally {
-      // A chunk carries about one token: what was read is what was billed, at least.
-      const usage = reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks };
-      call.recordUsage(model, usage, !reported);
-      this.telemetry.completion(attemptSpan, { requestModel: model, responseModel: last?.model, responseId: last?.id, ...usage, input: request.messages });
-      release();
-    }
-  }
-
   /**
-   * One upstream request through the storm controls: the model's circuit (503 while open) and
-   * its concurrency slot; the outcome goes back to the circuit. A stream keeps its slot until
-   * it is read (`keepSlot`).
+   * One upstream request through the storm controls: a concurrency slot for the model, then
+   * its circuit (503 while open); the outcome goes back to the circuit. The slot comes first,
+   * so that a request refused by the queue never holds a half-open probe. A stream keeps its
+   * slot until it is read (`keepSlot`).
    */
   private async send<T>(call: GuardedCall, model: string, request: (signal: AbortSignal) => Promise<T>, keepSlot?: (free: () => void) => void): Promise<T> {
-    const ticket = this.storm.admit(model);
     const free = await this.storm.acquire(model, call.settings.strict, call.signal);
+    let ticket;
+    try {
+      ticket = this.storm.admit(model);
+    } catch (error) {
+      free();
+      throw error;
+    }
     try {
       const result = await request(call.signal);
       this.storm.report(ticket);
@@ -178,20 +176,29 @@ export class ResilientLlmClient {
     };
   }
 
-  /** The model to send, checked for a price, and budget headroom for this request's worst case. */
-  private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<string> {
+  /**
+   * The model to send (checked for a price), and budget headroom for this request's worst case
+   * on top of what the call spent and what its other requests in flight may still spend.
+   */
+  private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<{ model: string; worstCaseMicro: number }> {
     const wanted = call.settings.strict ? this.storm.strictModel(request.model ?? call.settings.model) : (request.model ?? call.settings.model);
     // The wanted model's circuit may be open: its first fallback whose circuit is not stands in.
     const model = this.storm.chooseModel(wanted);
     if (model !== wanted) this.telemetry.fallback(call.attemptSpan, wanted, model);
     // Fails before the request is sent: an unpriced model would spend without being counted.
     this.pricing.priceOf(model);
-    if (call.reservation) {
-      const cap = maxCompletionTokens(request);
-      const worstCase = cap === undefined ? call.estimateMicro : this.pricing.worstCaseMicroUsd(model, estimatePromptTokens(request.messages) + cap);
-      await this.budget.topUp(call.reservation, call.spentMicro + worstCase - this.budget.heldMicro(call.reservation), call.attempts.length);
+    if (!call.reservation) return { model, worstCaseMicro: 0 };
+    const cap = maxCompletionTokens(request);
+    const worstCaseMicro = cap === undefined ? call.estimateMicro : this.pricing.worstCaseMicroUsd(model, estimatePromptTokens(request.messages) + cap);
+    // Counted before the await: parallel requests of one call each see the others' worst case.
+    call.inFlightMicro += worstCaseMicro;
+    try {
+      await this.budget.topUp(call.reservation, call.spentMicro + call.inFlightMicro - this.budget.heldMicro(call.reservation), call.attempts.length);
+    } catch (error) {
+      call.inFlightMicro -= worstCaseMicro;
+      throw error;
     }
-    return model;
+    return { model, worstCaseMicro };
   }
 
   private sdkOptions(call: GuardedCall, options: LlmRequestOptions, callSignal: AbortSignal): OpenAI.RequestOptions {

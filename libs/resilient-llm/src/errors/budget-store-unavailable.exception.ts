@@ -6,13 +6,13 @@ const brand = Symbol.for('resilient-llm.BudgetStoreUnavailableException');
 export class BudgetStoreUnavailableException extends HttpException {
   readonly [brand] = true;
 
+  /** The driver's error stays in the logs and in `cause`: its text can name hosts and users. */
   constructor(cause: unknown) {
-    const detail = cause instanceof Error ? cause.message.split('\n')[0].slice(0, 200) : String(cause);
     super(
       {
         statusCode: 503,
         code: 'budget_store_unavailable',
-        message: `The budget store is unavailable (${detail}); LLM calls are refused until it is back (budget.onStoreError is "fail-closed").`,
+        message: 'The budget store is unavailable; LLM calls are refused until it is back (budget.onStoreError is "fail-closed").',
       },
       HttpStatus.SERVICE_UNAVAILABLE,
       { cause },

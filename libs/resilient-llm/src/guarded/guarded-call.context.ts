@@ -50,6 +50,8 @@ export class GuardedCall {
   chargedMicro = 0;
   /** Worst-case cost of one attempt, as reserved; 0 without a budget. */
   estimateMicro = 0;
+  /** Worst cases of this call's upstream requests now in flight, not yet in `spentMicro`. */
+  inFlightMicro = 0;
   reservation?: BudgetReservation;
   /** The span of the attempt running now; the client puts the completion's GenAI attributes on it. */
   attemptSpan?: Span;
@@ -104,9 +106,9 @@ export class GuardedCall {
    * Records a completion's token usage (ResilientLlmClient does this; call it from your own
    * LLM code inside a guarded handler so that the budget is settled at the real price).
    */
-  recordUsage(model: string, usage: TokenUsage, estimated = false): void {
+  recordUsage(model: string, usage: TokenUsage, estimated = false, attempt = this.attempt): void {
     const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
-    this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), attempt: this.attempt, estimated });
+    this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), attempt, estimated });
   }
 
   /**

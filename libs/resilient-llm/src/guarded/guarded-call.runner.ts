@@ -153,8 +153,9 @@ export class GuardedCallRunner implements OnApplicationShutdown {
           error,
           call.settings.backoff,
         );
-        // A wait the server asked for (Retry-After) is its own throttle: it neither draws on the retry budget nor is refused by it.
-        const serverDirected = decision.retry && decision.source !== 'computed';
+        // A rate limit with Retry-After is the server pacing us: it neither draws on the retry budget
+        // nor is refused by it. An outage that sends Retry-After is still an outage, and counts.
+        const serverDirected = decision.retry && decision.source !== 'computed' && decision.classification.kind === 'rate_limited';
         if (decision.classification.retryable && !serverDirected) retryBudget?.onFailure();
         if (decision.retry && !serverDirected && retryBudget && !retryBudget.tryRetry()) {
           // Too many failures across calls lately: this one stops here instead of adding load.
@@ -206,7 +207,11 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         wasteMicro = call.chargedMicro + lostCompletions;
         if (call.reservation) {
           await this.budget.settle(call.reservation, { succeeded, actualMicro: costMicro, wasteMicro });
-          if (span.isRecording()) this.telemetry.budgetSettled(span, await this.budget.tightestWindow(call.reservation), costMicro, wasteMicro);
+          // Telemetry only: a store that fails to answer now must not keep the span from ending.
+          if (span.isRecording()) {
+            const window = await this.budget.tightestWindow(call.reservation).catch(() => undefined);
+            this.telemetry.budgetSettled(span, window, costMicro, wasteMicro);
+          }
         }
       }
       this.telemetry.endCall(span, {

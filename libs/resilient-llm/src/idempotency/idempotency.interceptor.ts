@@ -19,6 +19,7 @@ import type { IdempotentOptions } from './idempotent.decorator.js';
 export const IDEMPOTENCY_REQUEST_PROPERTY = Symbol.for('resilient-llm.idempotencyRecordId');
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const TRANSIENT = new Set([408, 409, 429]);
 
 interface HttpRequestLike {
   method: string;
@@ -134,7 +135,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     this.telemetry.idempotencyOutcome(span, 'miss');
 
-    request[IDEMPOTENCY_REQUEST_PROPERTY] = id;
+    // Upstream keys derive from the key and the request: after a release, another body never reuses them.
+    request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;
     const progress = { started: false };
     return handlerProgress.run(progress, () =>
       next.handle().pipe(
@@ -145,8 +147,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }),
         catchError(async (error: unknown) => {
           const status = error instanceof HttpException ? error.getStatus() : 500;
-          // A 5xx may succeed next time, and a request refused before its handler ran never executed.
-          if (status >= 500 || !progress.started) await this.release(id, owner, `status ${status}`);
+          // A 5xx may succeed next time; so may a 408, 409 or 429 (a budget window that resets, a
+          // rate limit that lifts). A request refused before its handler ran never executed at all.
+          if (status >= 500 || TRANSIENT.has(status) || !progress.started) await this.release(id, owner, `status ${status}`);
           else await this.complete(id, owner, { statusCode: status, headers: {}, body: JSON.stringify((error as HttpException).getResponse()), kind: 'error' });
           throw error;
         }),

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { GuardedMetadata } from '../guarded/guarded-options.js';
+import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
@@ -32,10 +33,27 @@ export class HandlerDiscovery implements OnModuleInit {
       const targets = [metatype, ...this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)).map((name) => instance[name])];
       for (const target of targets) {
         const guarded = this.reflector.get<GuardedMetadata | undefined>(GUARDED_METADATA, target);
-        if (guarded) this.runner.backoffFor(guarded.backoff, guarded.source);
+        if (guarded) this.checkLeases(guarded, this.runner.backoffFor(guarded.backoff, guarded.source).deadlineMs);
         if (this.reflector.get(IDEMPOTENT_METADATA, target)) this.usesIdempotency = true;
       }
     }
     if (this.usesIdempotency) await this.storage.open();
+  }
+
+  /** A call may last its deadline plus one attempt: a lease shorter than that could lapse while it runs. */
+  private checkLeases(guarded: GuardedMetadata, deadlineMs: number): void {
+    const longest = deadlineMs + this.options.client.attemptTimeoutMs;
+    const leases: Array<[string, number, boolean]> = [
+      ['budget.leaseMs', this.options.budget.leaseMs, this.options.budget.enabled],
+      ['idempotency.leaseMs', this.options.idempotency.leaseMs, true],
+    ];
+    for (const [option, leaseMs, applies] of leases) {
+      if (applies && leaseMs < longest) {
+        throw new ResilientLlmConfigurationError(
+          `${guarded.source}: backoff.deadlineMs`,
+          `lets a call run ${longest} ms (deadline + client.attemptTimeoutMs), longer than ${option} (${leaseMs} ms); shorten the deadline or lengthen the lease`,
+        );
+      }
+    }
   }
 }

@@ -85,7 +85,8 @@ export class TypeOrmBudgetStore implements BudgetStore {
   }
 
   async recordUnreservedSpend(reservation: NewReservation, actualMicro: number, wasteMicro: number): Promise<void> {
-    await this.insertReservation({ ...reservation, amountMicro: 0 }, 'committed', actualMicro, wasteMicro, reservation.createdAt);
+    // Retried after a failure that may have written it: the second time it is a no-op.
+    await this.insertReservation({ ...reservation, amountMicro: 0 }, 'committed', actualMicro, wasteMicro, reservation.createdAt, true);
   }
 
   private async insertReservation(
@@ -94,11 +95,12 @@ export class TypeOrmBudgetStore implements BudgetStore {
     actualMicro: number,
     wasteMicro: number,
     settledAt: number | null = null,
+    ignoreDuplicate = false,
   ): Promise<void> {
     await this.run(
       `INSERT INTO resilient_llm_budget_reservation
          (id, window_ids, scope, model, amount_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
-       VALUES (${this.params(11)})`,
+       VALUES (${this.params(11)})${ignoreDuplicate ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
       [
         reservation.id,
         JSON.stringify(reservation.windowIds),

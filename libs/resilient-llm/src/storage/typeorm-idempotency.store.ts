@@ -15,6 +15,8 @@ interface RecordRow {
 }
 
 const TABLE = 'resilient_llm_idempotency_record';
+// Past its TTL, and not a request still running: a live executor's key is never deleted under it.
+const EXPIRED_SQL = (param: string) => `expires_at <= ${param} AND (state = 'completed' OR lease_expires_at < ${param})`;
 
 /**
  * Idempotency records on SQLite or PostgreSQL. The lock is the primary key: of N concurrent
@@ -48,8 +50,8 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
       );
       const existing = records[0];
       if (!existing) continue; // purged between the two statements: try the insert again
-      if (Number(existing.expires_at) <= claim.nowMs) {
-        await sql.run(`DELETE FROM ${TABLE} WHERE id = ${sql.param(1)} AND expires_at <= ${sql.param(2)}`, [claim.id, claim.nowMs]);
+      if (Number(existing.expires_at) <= claim.nowMs && (existing.state === 'completed' || Number(existing.lease_expires_at) < claim.nowMs)) {
+        await sql.run(`DELETE FROM ${TABLE} WHERE id = ${sql.param(1)} AND ${EXPIRED_SQL(sql.param(2))}`, sql.postgres ? [claim.id, claim.nowMs] : [claim.id, claim.nowMs, claim.nowMs]);
         continue;
       }
       if (existing.state === 'completed') {
@@ -97,7 +99,7 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
 
   async purgeExpired(nowMs: number): Promise<number> {
     const sql = await this.sql();
-    const { affected } = await sql.run(`DELETE FROM ${TABLE} WHERE expires_at <= ${sql.param(1)}`, [nowMs]);
+    const { affected } = await sql.run(`DELETE FROM ${TABLE} WHERE ${EXPIRED_SQL(sql.param(1))}`, sql.postgres ? [nowMs] : [nowMs, nowMs]);
     return affected;
   }
 }

@@ -81,6 +81,11 @@ export class CircuitBreaker {
     if (this.tripped()) this.open(nowMs);
   }
 
+  /** An outcome that says nothing of the upstream's health (the caller aborted): a probe's slot is handed back. */
+  onNeutral(probe: boolean): void {
+    if (probe && this.current === 'half_open' && this.probes > 0) this.probes--;
+  }
+
   reset(): void {
     if (this.current !== 'closed') this.moveTo('closed');
     this.consecutive = 0;

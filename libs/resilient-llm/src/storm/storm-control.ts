@@ -11,6 +11,8 @@ import { RetryBudget } from './retry-budget.js';
 
 // Failures that say the upstream is unwell; a 4xx or a rate limit is an answer, not an outage.
 const UNHEALTHY = new Set<FailureClassification['kind']>(['server_error', 'timeout', 'connection']);
+// Outcomes that say nothing about the upstream at all.
+const NEUTRAL = new Set<FailureClassification['kind']>(['aborted', 'application']);
 
 export interface UpstreamTicket {
   model: string;
@@ -69,6 +71,7 @@ export class StormControl {
     const breaker = this.breaker(ticket.model);
     if (!breaker) return;
     if (failure && UNHEALTHY.has(failure.kind)) breaker.onFailure(ticket.probe, this.clock.now());
+    else if (failure && NEUTRAL.has(failure.kind)) breaker.onNeutral(ticket.probe);
     else breaker.onSuccess(ticket.probe, this.clock.now());
   }
 

@@ -54,6 +54,16 @@ describe('CircuitBreaker', () => {
     expect(transitions).toEqual(['closed>open', 'open>half_open', 'half_open>open', 'open>half_open', 'half_open>closed']);
   });
 
+  it('hands a probe slot back when the probe says nothing about the upstream (the caller aborted)', () => {
+    const breaker = new CircuitBreaker({ ...settings, halfOpenProbes: 1 });
+    for (let failure = 0; failure < 3; failure++) breaker.onFailure(false, 0);
+    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
+    expect(breaker.admit(1_000).allowed).toBe(false);
+    breaker.onNeutral(true);
+    expect(breaker.state).toBe('half_open');
+    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
+  });
+
   it('a success resets the consecutive count', () => {
     const breaker = new CircuitBreaker(settings);
     breaker.onFailure(false, 0);

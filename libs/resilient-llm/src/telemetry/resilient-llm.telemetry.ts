@@ -19,6 +19,8 @@ import type { Clock } from '../time/clock.interface.js';
 import * as semconv from './semconv.js';
 import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MetricNames, SpanNames } from './telemetry.names.js';
 
+const MAX_GAUGED_WINDOWS = 1_000;
+
 interface Instruments {
   calls: Counter;
   attempts: Counter;
@@ -222,6 +224,8 @@ export class ResilientLlmTelemetry {
   /** The latest state of budget windows, for the `resilient_llm.budget.ratio` gauge. */
   observeBudget(windows: BudgetWindowStatus[]): void {
     for (const window of windows) {
+      // Scope keys come from requests: keep the gauge's cardinality bounded.
+      if (this.budgetRatios.size >= MAX_GAUGED_WINDOWS && !this.budgetRatios.has(`${window.scope}|${window.window}`)) continue;
       this.budgetRatios.set(`${window.scope}|${window.window}`, {
         ratio: window.ratio,
         attributes: { [AttributeNames.SCOPE]: window.scope, [AttributeNames.BUDGET_WINDOW]: window.window },
