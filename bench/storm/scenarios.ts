@@ -70,10 +70,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'outage with a dollar budget',
     requests: 1_000,
     arrivalEveryMs: 20,
-    // The dependency hangs: every attempt times out after its prompt was billed (a 32K-style context).
+    // The dependency hangs: every attempt times out after its ~2K-token prompt was billed.
     faults: (scale) => ({ seed: 14, rates: { timeout: 1 }, latencyMs: [ms(20, scale), ms(80, scale)] }),
-    prompt: 'Context: '.concat('lorem ipsum dolor sit amet '.repeat(1_200)),
+    prompt: 'Context: '.concat('lorem ipsum dolor sit amet '.repeat(300)),
     model: 'gpt-4.1',
-    budgetUsd: 5,
+    budgetUsd: 2,
   },
 ];
