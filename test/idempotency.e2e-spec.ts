@@ -1,5 +1,10 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { type ResilientLlmModuleOptions, ResilientLlmStorageHolder } from '@resilient-llm/nestjs';
+import {
+  type IdempotencyStore,
+  RESILIENT_LLM_IDEMPOTENCY_STORE,
+  type ResilientLlmModuleOptions,
+  ResilientLlmStorageHolder,
+} from '@resilient-llm/nestjs';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { OrdersController, idempotencyModule } from './apps/idempotency.app.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
@@ -186,12 +191,25 @@ describe('@Idempotent', () => {
   });
 
   it('records expire after their TTL and are purged', async () => {
-    const { http, orders, clock } = await boot({ idempotency: { ttlMs: 60_000 } });
+    const { http, orders, clock, app } = await boot({ idempotency: { ttlMs: 60_000 } });
+    await http().post('/orders').set('Idempotency-Key', 'purged').send({ item: 'lamp' }).expect(201);
     await http().post('/orders').set('Idempotency-Key', 'ttl').send({ item: 'lamp' }).expect(201);
     clock.advance(60_001);
+    const store = app.get<IdempotencyStore>(RESILIENT_LLM_IDEMPOTENCY_STORE);
+    expect(await store.purgeExpired(clock.now())).toBe(2);
+    expect(await storedRecords(apps[0])).toEqual([]);
     const fresh = await http().post('/orders').set('Idempotency-Key', 'ttl').send({ item: 'lamp' }).expect(201);
     expect(fresh.headers['idempotent-replayed']).toBeUndefined();
-    expect(orders.orders).toBe(2);
+    expect(orders.orders).toBe(3);
+  });
+
+  it('applyToUnsafeMethods makes undecorated POST handlers idempotent, their 4xx replayed like any', async () => {
+    const { http, orders } = await boot({ idempotency: { applyToUnsafeMethods: true } });
+    const first = await http().post('/plain-reject').set('Idempotency-Key', 'global-1').expect(400);
+    const replay = await http().post('/plain-reject').set('Idempotency-Key', 'global-1').expect(400);
+    expect(replay.text).toBe(first.text);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(orders.invocations['plain-reject']).toBe(1);
   });
 
   it('without a key the handler simply runs (the key is optional by default)', async () => {

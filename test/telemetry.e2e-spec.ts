@@ -190,7 +190,15 @@ describe('span trees and metrics of guarded calls', () => {
     await boot({ budget: { limits: { dailyUsd: (TOKENS_PER_CALL * 2.5) / 1_000_000 } } });
     const before = await telemetry.metrics();
     const count = (name: string, attributes?: Record<string, unknown>) => metricValue(before, name, attributes);
-    const baseline = { calls: count('resilient_llm.calls'), retries: count('resilient_llm.retries'), rejections: count('resilient_llm.budget.rejections') };
+    const baseline = {
+      calls: count('resilient_llm.calls'),
+      rejectedCalls: count('resilient_llm.calls', { 'resilient_llm.outcome': 'budget_rejected' }),
+      retries: count('resilient_llm.retries'),
+      rejections: count('resilient_llm.budget.rejections'),
+      backoffs: count('resilient_llm.backoff.delay'),
+      cost: count('resilient_llm.cost'),
+      outputTokens: count('gen_ai.client.token.usage', { 'gen_ai.token.type': 'output' }),
+    };
 
     upstream.setFaults({ sequence: ['503', 'ok'] });
     await testApp.http().post('/ask').expect(200);
@@ -199,12 +207,13 @@ describe('span trees and metrics of guarded calls', () => {
 
     const after = await telemetry.metrics();
     expect(metricValue(after, 'resilient_llm.calls') - baseline.calls).toBe(3);
-    expect(metricValue(after, 'resilient_llm.calls', { 'resilient_llm.outcome': 'budget_rejected' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(after, 'resilient_llm.calls', { 'resilient_llm.outcome': 'budget_rejected' }) - baseline.rejectedCalls).toBe(1);
     expect(metricValue(after, 'resilient_llm.retries') - baseline.retries).toBe(1);
     expect(metricValue(after, 'resilient_llm.budget.rejections') - baseline.rejections).toBe(1);
-    expect(metricValue(after, 'resilient_llm.backoff.delay')).toBeGreaterThanOrEqual(1);
-    expect(metricValue(after, 'resilient_llm.cost')).toBeGreaterThanOrEqual(64);
-    expect(metricValue(after, 'gen_ai.client.token.usage', { 'gen_ai.token.type': 'output' })).toBeGreaterThanOrEqual(2);
+    // One backoff (the 503), two completions of 32 micro-dollars each, 24 output tokens a completion (counted as 2 records).
+    expect(metricValue(after, 'resilient_llm.backoff.delay') - baseline.backoffs).toBe(1);
+    expect(metricValue(after, 'resilient_llm.cost') - baseline.cost).toBe(64);
+    expect(metricValue(after, 'gen_ai.client.token.usage', { 'gen_ai.token.type': 'output' }) - baseline.outputTokens).toBe(2);
     expect(metricValue(after, 'resilient_llm.budget.ratio', { 'resilient_llm.scope': 'global', 'resilient_llm.budget.window': 'daily' })).toBeCloseTo(0.8);
   });
 });

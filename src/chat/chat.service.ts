@@ -20,13 +20,16 @@ export class ChatService {
   async reply(message: string): Promise<ChatReply> {
     const completion = await this.llm.createChatCompletion({ messages: [{ role: 'user', content: message }] });
     const call = currentGuardedCall();
-    const model = call?.settings.model ?? completion.model;
-    const usage = { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 };
+    // What the client recorded for this completion: the model it sent, and its usage priced.
+    const recorded = call?.completions.at(-1);
+    const usage = recorded
+      ? { inputTokens: recorded.inputTokens, outputTokens: recorded.outputTokens }
+      : { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 };
     return {
       reply: completion.choices[0]?.message.content ?? '',
       model: completion.model,
       usage,
-      costUsd: microUsdToUsd(this.pricing.costMicroUsd(model, usage)),
+      costUsd: microUsdToUsd(recorded?.costMicroUsd ?? this.pricing.costMicroUsd(completion.model, usage)),
       attempts: call?.attempt ?? 1,
     };
   }

@@ -72,6 +72,13 @@ export class OrdersController {
     return { quantity };
   }
 
+  /** No decorator: idempotent only through the module's applyToUnsafeMethods. */
+  @Post('plain-reject')
+  plainReject() {
+    this.count('plain-reject');
+    throw new BadRequestException({ statusCode: 400, code: 'nope', message: `refused (call ${this.invocations['plain-reject']})` });
+  }
+
   @Get('export')
   @Idempotent()
   export() {

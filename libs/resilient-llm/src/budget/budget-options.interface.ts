@@ -1,5 +1,4 @@
-import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
-import type { BudgetWindowKind } from './budget-window.js';
+import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 
 /** Spend limits in US dollars per calendar window; a window left out is not limited. */
 export interface BudgetLimits {
@@ -51,8 +50,6 @@ export interface ResolvedBudgetOptions {
   leaseMs: number;
   failOpen: boolean;
   chargeTimedOutAttempts: boolean;
-  strictBackoff: BackoffOptions;
+  strictBackoff: ResolvedBackoffOptions;
   fallbackModel?: string;
 }
-
-export type LimitsByWindow = Partial<Record<BudgetWindowKind, number>>;

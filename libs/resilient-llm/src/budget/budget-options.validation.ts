@@ -103,7 +103,7 @@ export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Co
     leaseMs,
     failOpen: onStoreError === 'fail-open',
     chargeTimedOutAttempts: options.chargeTimedOutAttempts ?? true,
-    strictBackoff,
+    strictBackoff: strict,
     fallbackModel,
   };
 }

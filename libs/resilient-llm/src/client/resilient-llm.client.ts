@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import { BudgetGuard } from '../budget/budget.guard.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import { type GuardedCall, currentGuardedCall } from '../guarded/guarded-call.context.js';
+import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
@@ -181,7 +181,8 @@ export class ResilientLlmClient {
    * on top of what the call spent and what its other requests in flight may still spend.
    */
   private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<{ model: string; worstCaseMicro: number }> {
-    const wanted = call.settings.strict ? this.storm.strictModel(request.model ?? call.settings.model) : (request.model ?? call.settings.model);
+    // The call's own model was swapped for strict mode when it opened; a model the request names is swapped here.
+    const wanted = request.model === undefined ? call.settings.model : call.settings.strict ? this.storm.strictModel(request.model) : request.model;
     // The wanted model's circuit may be open: its first fallback whose circuit is not stands in.
     const model = this.storm.chooseModel(wanted);
     if (model !== wanted) this.telemetry.fallback(call.attemptSpan, wanted, model);

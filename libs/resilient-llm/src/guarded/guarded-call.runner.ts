@@ -116,6 +116,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
       this.telemetry.budgetReserved(span, reservation.tightest, estimateMicro);
     }
     const strict = reservation?.state === 'critical';
+    if (strict) this.telemetry.strict(span);
     const call = new GuardedCall(
       {
         model: strict ? this.storm.strictModel(model) : model,
@@ -177,7 +178,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         try {
           await this.sleeper.sleep(decision.delayMs, call.signal);
         } finally {
-          this.telemetry.backoff(span, { startedAt, delayMs: decision.delayMs, source: decision.source });
+          this.telemetry.backoff(span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.settings.backoff.strategy });
         }
       }
     }

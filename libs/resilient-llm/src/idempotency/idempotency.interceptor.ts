@@ -62,7 +62,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const marked = this.reflector.getAllAndOverride<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, [context.getHandler(), context.getClass()]);
     const options = marked ?? (this.options.idempotency.applyToUnsafeMethods && UNSAFE_METHODS.has(request.method) ? {} : undefined);
     if (!options) return next.handle();
-    return defer(() => from(this.run(context, next, request, options))).pipe(
+    // Only @Idempotent wraps the handler to mark its start; a route taken in by applyToUnsafeMethods cannot tell.
+    const knowsStart = marked !== undefined;
+    return defer(() => from(this.run(context, next, request, options, knowsStart))).pipe(
       mergeAll(),
       catchError((error: unknown) => {
         applyRetryAfter(context.switchToHttp().getResponse(), error);
@@ -71,7 +73,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     );
   }
 
-  private async run(context: ExecutionContext, next: CallHandler, request: HttpRequestLike, options: IdempotentOptions): Promise<Observable<unknown>> {
+  private async run(context: ExecutionContext, next: CallHandler, request: HttpRequestLike, options: IdempotentOptions, knowsStart: boolean): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
     const parsed = parseIdempotencyKey(request.headers[settings.header]);
     if (parsed.ok === 'absent') {
@@ -83,7 +85,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     // The span covers the lookup and, on a miss, the handler: the guarded call becomes its child.
     const span = this.telemetry.startIdempotency();
     try {
-      const handled = await this.telemetry.within(span, () => this.withKey(context, next, request, options, parsed.key, span));
+      const handled = await this.telemetry.within(span, () => this.withKey(context, next, request, options, parsed.key, span, knowsStart));
       return handled.pipe(finalize(() => this.telemetry.endSpan(span)));
     } catch (error) {
       this.telemetry.endSpan(span);
@@ -98,6 +100,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     options: IdempotentOptions,
     key: string,
     span: Span,
+    knowsStart: boolean,
   ): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
     const scope = resolveScopeKey(this.options, context) ?? '';
@@ -149,7 +152,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
           const status = error instanceof HttpException ? error.getStatus() : 500;
           // A 5xx may succeed next time; so may a 408, 409 or 429 (a budget window that resets, a
           // rate limit that lifts). A request refused before its handler ran never executed at all.
-          if (status >= 500 || TRANSIENT.has(status) || !progress.started) await this.release(id, owner, `status ${status}`);
+          const beforeHandler = knowsStart && !progress.started;
+          if (status >= 500 || TRANSIENT.has(status) || beforeHandler) await this.release(id, owner, `status ${status}`);
           else await this.complete(id, owner, { statusCode: status, headers: {}, body: JSON.stringify((error as HttpException).getResponse()), kind: 'error' });
           throw error;
         }),

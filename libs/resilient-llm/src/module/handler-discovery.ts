@@ -28,15 +28,17 @@ export class HandlerDiscovery implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.usesIdempotency = this.options.idempotency.applyToUnsafeMethods;
+    const guardedHandlers: Array<{ guarded: GuardedMetadata; deadlineMs: number }> = [];
     for (const { instance, metatype } of this.discovery.getControllers()) {
       if (!instance || !metatype) continue;
       const targets = [metatype, ...this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)).map((name) => instance[name])];
       for (const target of targets) {
         const guarded = this.reflector.get<GuardedMetadata | undefined>(GUARDED_METADATA, target);
-        if (guarded) this.checkLeases(guarded, this.runner.backoffFor(guarded.backoff, guarded.source).deadlineMs);
+        if (guarded) guardedHandlers.push({ guarded, deadlineMs: this.runner.backoffFor(guarded.backoff, guarded.source).deadlineMs });
         if (this.reflector.get(IDEMPOTENT_METADATA, target)) this.usesIdempotency = true;
       }
     }
+    for (const { guarded, deadlineMs } of guardedHandlers) this.checkLeases(guarded, deadlineMs);
     if (this.usesIdempotency) await this.storage.open();
   }
 
@@ -45,7 +47,7 @@ export class HandlerDiscovery implements OnModuleInit {
     const longest = deadlineMs + this.options.client.attemptTimeoutMs;
     const leases: Array<[string, number, boolean]> = [
       ['budget.leaseMs', this.options.budget.leaseMs, this.options.budget.enabled],
-      ['idempotency.leaseMs', this.options.idempotency.leaseMs, true],
+      ['idempotency.leaseMs', this.options.idempotency.leaseMs, this.usesIdempotency],
     ];
     for (const [option, leaseMs, applies] of leases) {
       if (applies && leaseMs < longest) {

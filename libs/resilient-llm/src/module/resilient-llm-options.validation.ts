@@ -66,7 +66,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     defaultModel,
     priceTable,
     budget,
-    strictBackoff: resolveBackoffOptions('budget.strict.backoff', backoff, budget.strictBackoff),
+    strictBackoff: budget.strictBackoff,
     storage: resolveStorageOptions(options.storage),
     idempotency: resolveIdempotencyOptions(options.idempotency, backoff.deadlineMs + client.attemptTimeoutMs),
     telemetry: resolveTelemetry(options.telemetry),

@@ -22,10 +22,6 @@ export class Bulkhead {
     private readonly model: string,
   ) {}
 
-  get active(): number {
-    return this.inFlight;
-  }
-
   acquire(strict: boolean, signal?: AbortSignal): Promise<() => void> {
     const cap = strict ? this.strictLimit : this.limit;
     if (this.queue.length === 0 && this.inFlight < cap) return Promise.resolve(this.take());

@@ -45,7 +45,7 @@ export interface CompletionTelemetry {
 }
 
 /** Budget figures of the window closest to its limit, as span attributes. */
-export function budgetAttributes(window: BudgetWindowStatus | undefined): Attributes {
+function budgetAttributes(window: BudgetWindowStatus | undefined): Attributes {
   if (!window) return {};
   return {
     [AttributeNames.BUDGET_STATUS]: window.state,
@@ -170,8 +170,8 @@ export class ResilientLlmTelemetry {
   }
 
   /** A backoff span exactly as long as the sleep, made once it is over. */
-  backoff(callSpan: Span, sleep: { startedAt: number; delayMs: number; source: DelaySource }): void {
-    const strategy = sleep.source === 'computed' ? this.options.backoff.strategy : 'server';
+  backoff(callSpan: Span, sleep: { startedAt: number; delayMs: number; source: DelaySource; strategy: string }): void {
+    const strategy = sleep.source === 'computed' ? sleep.strategy : 'server';
     this.tracer
       .startSpan(
         SpanNames.BACKOFF,
@@ -231,6 +231,10 @@ export class ResilientLlmTelemetry {
         attributes: { [AttributeNames.SCOPE]: window.scope, [AttributeNames.BUDGET_WINDOW]: window.window },
       });
     }
+  }
+
+  strict(callSpan: Span): void {
+    callSpan.setAttribute(AttributeNames.STRICT, true);
   }
 
   endCall(span: Span, result: { outcome: string; attempts: number; costMicro: number; wasteMicro: number; model: string; giveUpReason?: string; error?: unknown }): void {

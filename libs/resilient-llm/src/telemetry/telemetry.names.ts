@@ -44,7 +44,6 @@ export enum EventNames {
   BUDGET_SETTLED = 'resilient_llm.budget.settled',
   BUDGET_REJECTED = 'resilient_llm.budget.rejected',
   IDEMPOTENCY = 'resilient_llm.idempotency',
-  GIVE_UP = 'resilient_llm.give_up',
   CIRCUIT_TRANSITION = 'resilient_llm.circuit.transition',
   RETRY_BUDGET_DENIED = 'resilient_llm.retry_budget.denied',
 }
