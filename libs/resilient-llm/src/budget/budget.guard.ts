@@ -19,6 +19,7 @@ import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budg
 import { BUDGET_WINDOW_KINDS, windowAt } from './budget-window.js';
 
 const GLOBAL = 'global';
+const MAX_CACHED_SCOPES = 10_000;
 // Settlements waiting for the store; past this many the oldest are dropped (and logged), not kept for ever.
 const MAX_PENDING = 10_000;
 const scopeIdOf = (scopeKey: string) => `key:${scopeKey}`;
@@ -46,6 +47,8 @@ export interface CallSettlement {
 export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('BudgetGuard');
   private readonly ensuredWindows = new Set<string>();
+  /** Windows per scope key, valid until the earliest of them ends: computing them takes ~10 Intl calls. */
+  private readonly windowCache = new Map<string, BudgetWindowRow[]>();
   private readonly pending: PendingSettlement[] = [];
   private timer?: NodeJS.Timeout;
 
@@ -247,6 +250,17 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
+    const cacheKey = scopeKey === undefined ? '' : scopeIdOf(scopeKey);
+    const cached = this.windowCache.get(cacheKey);
+    if (cached?.every((window) => now >= window.startsAt && now < window.endsAt)) return cached;
+    const rows = this.computeWindows(scopeKey, now);
+    // Scope keys come from requests: the cache stays bounded.
+    if (this.windowCache.size >= MAX_CACHED_SCOPES) this.windowCache.clear();
+    this.windowCache.set(cacheKey, rows);
+    return rows;
+  }
+
+  private computeWindows(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
     const rows: BudgetWindowRow[] = [];
     for (const { scope, limits } of this.limitsOf(scopeKey)) {
       for (const kind of BUDGET_WINDOW_KINDS) {
