@@ -43,17 +43,17 @@ export class BackoffPolicy {
 
   decide(state: RetryState, error: unknown, options: ResolvedBackoffOptions = this.defaults): RetryDecision {
     const classification = classifyFailure(error);
-    if (!classification.retryable) return { retry: false, reason: 'not_retryable', classification };
-    if (state.attemptsMade >= options.maxAttempts) return { retry: false, reason: 'max_attempts', classification };
-
     const nowMs = this.clock.now();
-    const remainingMs = options.deadlineMs - (nowMs - state.startedAtMs);
-    if (remainingMs <= 0) return { retry: false, reason: 'deadline', classification };
+    // Read once: a give-up passes the server's wait on to the client as Retry-After.
     const requested = parseServerRequestedDelay(classification.headers, nowMs);
+    const giveUp = (reason: GiveUpReason): RetryDecision => ({ retry: false, reason, classification, serverDelayMs: requested?.delayMs });
+    if (!classification.retryable) return giveUp('not_retryable');
+    if (state.attemptsMade >= options.maxAttempts) return giveUp('max_attempts');
+
+    const remainingMs = options.deadlineMs - (nowMs - state.startedAtMs);
+    if (remainingMs <= 0) return giveUp('deadline');
     if (requested) {
-      if (requested.delayMs > remainingMs) {
-        return { retry: false, reason: 'server_wait_exceeds_deadline', classification, serverDelayMs: requested.delayMs };
-      }
+      if (requested.delayMs > remainingMs) return giveUp('server_wait_exceeds_deadline');
       return { retry: true, delayMs: Math.min(requested.delayMs, options.maxServerDelayMs), source: requested.source, classification };
     }
 
@@ -68,7 +68,7 @@ export class BackoffPolicy {
           random: this.random,
         }),
     );
-    if (delayMs >= remainingMs) return { retry: false, reason: 'deadline', classification };
+    if (delayMs >= remainingMs) return giveUp('deadline');
     return { retry: true, delayMs, source: 'computed', classification };
   }
 }

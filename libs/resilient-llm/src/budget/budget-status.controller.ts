@@ -1,4 +1,5 @@
 import { BadRequestException, type CanActivate, Controller, Get, Query, type Type, UseGuards } from '@nestjs/common';
+import { INVALID_SCOPE_MESSAGE, isValidScopeKey } from '../module/scope-extractor.js';
 import { BudgetGuard } from './budget.guard.js';
 import type { BudgetStatus } from './budget-status.interface.js';
 
@@ -22,8 +23,8 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
 
     @Get()
     async status(@Query('scope') scope?: string): Promise<{ global: BudgetStatus; scope?: BudgetStatus }> {
-      if (scope !== undefined && !/^[\x21-\x7e]{1,200}$/.test(scope)) {
-        throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: 'scope must be 1 to 200 printable ASCII characters' });
+      if (scope !== undefined && !isValidScopeKey(scope)) {
+        throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: INVALID_SCOPE_MESSAGE });
       }
       const global = await this.budget.status();
       if (scope === undefined) return { global };

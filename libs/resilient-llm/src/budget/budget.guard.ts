@@ -13,16 +13,16 @@ import {
 } from '../storage/budget-store.interface.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
+import { microUsdToUsd } from '../pricing/price-table.js';
+import { GLOBAL_SCOPE, scopeIdOf, scopeKeyOf } from './budget-scope.js';
 import type { ResolvedBudgetLimits } from './budget-options.interface.js';
 import { budgetStateOf, worstState } from './budget-state.js';
 import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
 import { BUDGET_WINDOW_KINDS, windowAt } from './budget-window.js';
 
-const GLOBAL = 'global';
 const MAX_CACHED_SCOPES = 10_000;
 // Settlements waiting for the store; past this many the oldest are dropped (and logged), not kept for ever.
 const MAX_PENDING = 10_000;
-const scopeIdOf = (scopeKey: string) => `key:${scopeKey}`;
 
 interface PendingSettlement {
   run: () => Promise<void>;
@@ -164,7 +164,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const stored = new Map((this.store ? await this.store.readWindows(windows.map((w) => w.id)) : []).map((w) => [w.id, w]));
     const statuses = windows.map((window) => this.describe(stored.get(window.id) ?? { ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }));
     this.telemetry.observeBudget(statuses);
-    return { scope: scopeKey ?? GLOBAL, state: worstState(statuses.map((s) => s.state)), windows: statuses };
+    return { scope: scopeKey ?? GLOBAL_SCOPE, state: worstState(statuses.map((s) => s.state)), windows: statuses };
   }
 
   /** The reservation's window closest to its limit, as it stands now (one read). */
@@ -234,7 +234,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     return {
       id,
       windowIds: windows.map((window) => window.id),
-      scope: scopeKey === undefined ? GLOBAL : scopeIdOf(scopeKey),
+      scope: scopeIdOf(scopeKey),
       model,
       amountMicro,
       createdAt: now,
@@ -244,7 +244,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   private limitsOf(scopeKey: string | undefined): Array<{ scope: string; limits: ResolvedBudgetLimits }> {
     const { global, scopeOverrides, scopeDefault } = this.options.budget;
-    const scopes = [{ scope: GLOBAL, limits: global }];
+    const scopes = [{ scope: GLOBAL_SCOPE, limits: global }];
     if (scopeKey !== undefined) scopes.push({ scope: scopeIdOf(scopeKey), limits: scopeOverrides.get(scopeKey) ?? scopeDefault });
     return scopes;
   }
@@ -284,7 +284,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const used = window.spentMicro + window.reservedMicro;
     const { warningRatio, criticalRatio } = this.options.budget;
     return {
-      scope: window.scope === GLOBAL ? GLOBAL : window.scope.replace(/^key:/, ''),
+      scope: scopeKeyOf(window.scope),
       window: window.kind,
       period: window.period,
       startsAt: new Date(window.startsAt).toISOString(),
@@ -293,9 +293,9 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       spentMicroUsd: window.spentMicro,
       reservedMicroUsd: window.reservedMicro,
       wasteMicroUsd: window.wasteMicro,
-      limitUsd: window.limitMicro / 1_000_000,
-      spentUsd: window.spentMicro / 1_000_000,
-      reservedUsd: window.reservedMicro / 1_000_000,
+      limitUsd: microUsdToUsd(window.limitMicro),
+      spentUsd: microUsdToUsd(window.spentMicro),
+      reservedUsd: microUsdToUsd(window.reservedMicro),
       ratio: window.limitMicro === 0 ? 1 : used / window.limitMicro,
       state: budgetStateOf(used, window.limitMicro, warningRatio, criticalRatio),
     };

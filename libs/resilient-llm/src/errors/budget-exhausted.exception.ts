@@ -1,5 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowKind } from '../budget/budget-window.js';
+import { microUsdToUsd as usd } from '../pricing/price-table.js';
 import type { RetryAfterHint } from './retry-after.js';
 
 const brand = Symbol.for('resilient-llm.BudgetExhaustedException');
@@ -20,7 +22,6 @@ export interface BudgetExhaustedBody {
   resetsAt: string;
 }
 
-const usd = (micro: number) => micro / 1_000_000;
 const money = (micro: number) => `$${usd(micro).toFixed(6).replace(/0{1,4}$/, '')}`;
 
 export interface ExhaustedWindow {
@@ -37,9 +38,15 @@ export class BudgetExhaustedException extends HttpException implements RetryAfte
   readonly [brand] = true;
   readonly retryAfterSeconds: number;
 
-  constructor(window: ExhaustedWindow, requestedMicro: number, nowMs: number, afterAttempts?: number) {
+  constructor(
+    /** The window that could not hold the call, in micro-dollars. */
+    readonly window: ExhaustedWindow,
+    readonly requestedMicro: number,
+    nowMs: number,
+    afterAttempts?: number,
+  ) {
     const resetsAt = new Date(window.endsAt).toISOString();
-    const scope = window.scope === 'global' ? 'global' : window.scope.replace(/^key:/, '');
+    const scope = scopeKeyOf(window.scope);
     const stopped = afterAttempts ? ` Stopped retrying after ${afterAttempts} failed attempt(s).` : '';
     const body: BudgetExhaustedBody = {
       statusCode: 429,

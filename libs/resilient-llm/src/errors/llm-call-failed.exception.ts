@@ -55,7 +55,6 @@ export class LlmCallFailedException extends HttpException implements RetryAfterH
     decision: Extract<RetryDecision, { retry: false }>,
     readonly attempts: number,
     cause: unknown,
-    lastServerDelayMs?: number,
   ) {
     const { classification } = decision;
     // The caller's prompt is too long: theirs to fix, so a 4xx that no client retries.
@@ -72,7 +71,7 @@ export class LlmCallFailedException extends HttpException implements RetryAfterH
       cause: { kind: classification.kind, upstreamStatus: classification.status, upstreamCode: classification.code },
     };
     super(body, status, { cause });
-    const waitMs = decision.serverDelayMs ?? lastServerDelayMs;
+    const waitMs = decision.serverDelayMs;
     if (waitMs !== undefined && status === HttpStatus.SERVICE_UNAVAILABLE) this.retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
   }
 }

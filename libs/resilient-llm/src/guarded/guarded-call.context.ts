@@ -26,7 +26,7 @@ export interface CompletionRecord extends TokenUsage {
 export interface GuardedCallSettings {
   /** The model calls are priced at (the strict-mode fallback when one applies). */
   model: string;
-  /** Undefined for a client call made outside any guarded handler. */
+  /** Tokens one attempt is expected to use (a lone client call estimates them from its request). */
   estimatedTokens?: number;
   backoff: ResolvedBackoffOptions;
   scopeKey?: string;

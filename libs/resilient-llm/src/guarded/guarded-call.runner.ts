@@ -4,9 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
-import { parseServerRequestedDelay } from '../backoff/retry-after.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
-import { BudgetExhaustedException, type BudgetExhaustedBody } from '../errors/budget-exhausted.exception.js';
+import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
@@ -110,7 +109,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
       try {
         reservation = await this.budget.reserve({ scopeKey: request.scopeKey, amountMicro: estimateMicro, model });
       } catch (error) {
-        if (error instanceof BudgetExhaustedException) this.telemetry.budgetRejected(span, error.getResponse() as BudgetExhaustedBody);
+        if (error instanceof BudgetExhaustedException) this.telemetry.budgetRejected(span, error);
         throw error;
       }
       this.telemetry.budgetReserved(span, reservation.tightest, estimateMicro);
@@ -161,7 +160,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         if (decision.retry && !serverDirected && retryBudget && !retryBudget.tryRetry()) {
           // Too many failures across calls lately: this one stops here instead of adding load.
           this.telemetry.retryBudgetDenied(span, call.settings.model, retryBudget.available);
-          decision = { retry: false, reason: 'retry_budget_exhausted', classification: decision.classification };
+          decision = { retry: false, reason: 'retry_budget_exhausted', classification: decision.classification, serverDelayMs: decision.source === 'computed' ? undefined : decision.delayMs };
         }
         const { kind, status } = decision.classification;
         call.attempts.push({ attempt: call.attempt, outcome: 'failure', durationMs: this.clock.now() - attemptStartedAt, failureKind: kind, upstreamStatus: status });
@@ -185,12 +184,11 @@ export class GuardedCallRunner implements OnApplicationShutdown {
   }
 
   private giveUp(error: unknown, decision: Extract<RetryDecision, { retry: false }>, call: GuardedCall): unknown {
-    const { kind, headers } = decision.classification;
+    const { kind } = decision.classification;
     call.giveUpReason = decision.reason;
     // The handler's own errors and caller aborts pass through untouched: they are answers, not outages.
     if (kind === 'application' || kind === 'aborted') return error;
-    const serverDelay = parseServerRequestedDelay(headers, this.clock.now());
-    return new LlmCallFailedException(decision, call.attempts.length, error, serverDelay?.delayMs);
+    return new LlmCallFailedException(decision, call.attempts.length, error);
   }
 
   /** Settles the budget at what the call really cost and ends its span; a stream still being read does this when it ends. */

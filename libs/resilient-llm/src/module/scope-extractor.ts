@@ -5,12 +5,15 @@ import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './r
 // Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
 const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
 
+export const isValidScopeKey = (key: string): boolean => SCOPE_KEY.test(key);
+export const INVALID_SCOPE_MESSAGE = 'The scope key must be 1 to 200 printable ASCII characters without spaces.';
+
 /** The caller's scope key from the configured extractor, checked; undefined when there is none. */
 export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: ExecutionContext): string | undefined {
   const key = options.extractScope?.(context);
   if (key === undefined || key === '') return undefined;
-  if (typeof key !== 'string' || !SCOPE_KEY.test(key)) {
-    throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: 'The scope key must be 1 to 200 printable ASCII characters without spaces.' });
+  if (typeof key !== 'string' || !isValidScopeKey(key)) {
+    throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: INVALID_SCOPE_MESSAGE });
   }
   return key;
 }

@@ -51,23 +51,11 @@ export class TypeOrmBudgetStore implements BudgetStore {
     this.sql = new SqlStatements(dataSource);
   }
 
-  private param(index: number): string {
-    return this.sql.param(index);
-  }
-
-  private params(count: number, from = 1): string {
-    return this.sql.params(count, from);
-  }
-
-  private run<T = unknown>(sql: string, parameters: unknown[]) {
-    return this.sql.run<T>(sql, parameters);
-  }
-
   async upsertWindows(windows: BudgetWindowRow[]): Promise<void> {
     for (const window of windows) {
-      await this.run(
+      await this.sql.run(
         `INSERT INTO resilient_llm_budget_window (id, scope, kind, period, starts_at, ends_at, limit_micro)
-         VALUES (${this.params(7)})
+         VALUES (${this.sql.params(7)})
          ON CONFLICT (id) DO UPDATE SET limit_micro = excluded.limit_micro`,
         [window.id, window.scope, window.kind, window.period, window.startsAt, window.endsAt, window.limitMicro],
       );
@@ -97,10 +85,10 @@ export class TypeOrmBudgetStore implements BudgetStore {
     settledAt: number | null = null,
     ignoreDuplicate = false,
   ): Promise<void> {
-    await this.run(
+    await this.sql.run(
       `INSERT INTO resilient_llm_budget_reservation
          (id, window_ids, scope, model, amount_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
-       VALUES (${this.params(11)})${ignoreDuplicate ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
+       VALUES (${this.sql.params(11)})${ignoreDuplicate ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
       [
         reservation.id,
         JSON.stringify(reservation.windowIds),
@@ -119,25 +107,25 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async settle(reservationId: string, settlement: Settlement): Promise<boolean> {
     // A lease that expired gave its money back; settling it late still records what was spent.
-    const { affected } = await this.run(
+    const { affected } = await this.sql.run(
       `UPDATE resilient_llm_budget_reservation
-          SET state = ${this.param(1)}, actual_micro = ${this.param(2)}, waste_micro = ${this.param(3)}, settled_at = ${this.param(4)}
-        WHERE id = ${this.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
+          SET state = ${this.sql.param(1)}, actual_micro = ${this.sql.param(2)}, waste_micro = ${this.sql.param(3)}, settled_at = ${this.sql.param(4)}
+        WHERE id = ${this.sql.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
       [settlement.state, settlement.actualMicro, settlement.wasteMicro, settlement.settledAt, reservationId],
     );
     return affected === 1;
   }
 
   async expireLeases(nowMs: number): Promise<number> {
-    const { records: due } = await this.run<{ id: string }>(
-      `SELECT id FROM resilient_llm_budget_reservation WHERE state = 'held' AND lease_expires_at < ${this.param(1)} LIMIT ${EXPIRY_BATCH}`,
+    const { records: due } = await this.sql.run<{ id: string }>(
+      `SELECT id FROM resilient_llm_budget_reservation WHERE state = 'held' AND lease_expires_at < ${this.sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
       [nowMs],
     );
     let expired = 0;
     // One row per statement: each locks only its own windows, in order, so expiry cannot deadlock with reservations.
     for (const { id } of due) {
-      const { affected } = await this.run(
-        `UPDATE resilient_llm_budget_reservation SET state = 'expired' WHERE id = ${this.param(1)} AND state = 'held'`,
+      const { affected } = await this.sql.run(
+        `UPDATE resilient_llm_budget_reservation SET state = 'expired' WHERE id = ${this.sql.param(1)} AND state = 'held'`,
         [id],
       );
       expired += affected;
@@ -147,8 +135,8 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]> {
     if (ids.length === 0) return [];
-    const { records: rows } = await this.run<WindowRecord>(
-      `SELECT ${WINDOW_COLUMNS} FROM resilient_llm_budget_window WHERE id IN (${this.params(ids.length)})`,
+    const { records: rows } = await this.sql.run<WindowRecord>(
+      `SELECT ${WINDOW_COLUMNS} FROM resilient_llm_budget_window WHERE id IN (${this.sql.params(ids.length)})`,
       ids,
     );
     return rows.map(toSnapshot);

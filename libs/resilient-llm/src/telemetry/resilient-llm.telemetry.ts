@@ -12,7 +12,9 @@ import {
 } from '@opentelemetry/api';
 import type { FailureClassification } from '../backoff/error-classifier.js';
 import type { DelaySource } from '../backoff/backoff.policy.js';
+import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowStatus } from '../budget/budget-status.interface.js';
+import type { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
@@ -204,21 +206,22 @@ export class ResilientLlmTelemetry {
     );
   }
 
-  budgetRejected(callSpan: Span, body: { scope: string; window: string; limitUsd: number; spentUsd: number; reservedUsd: number; requestedUsd: number }): void {
-    const micro = (usd: number) => Math.round(usd * 1_000_000);
+  budgetRejected(callSpan: Span, rejection: BudgetExhaustedException): void {
+    const { window, requestedMicro } = rejection;
+    const scope = scopeKeyOf(window.scope);
     callSpan.addEvent(
       EventNames.BUDGET_REJECTED,
       {
         [AttributeNames.BUDGET_STATUS]: 'exhausted',
-        [AttributeNames.BUDGET_WINDOW]: `${body.scope}/${body.window}`,
-        [AttributeNames.BUDGET_LIMIT]: micro(body.limitUsd),
-        [AttributeNames.BUDGET_SPENT]: micro(body.spentUsd),
-        [AttributeNames.BUDGET_RESERVED]: micro(body.reservedUsd),
-        [AttributeNames.BUDGET_REQUESTED]: micro(body.requestedUsd),
+        [AttributeNames.BUDGET_WINDOW]: `${scope}/${window.kind}`,
+        [AttributeNames.BUDGET_LIMIT]: window.limitMicro,
+        [AttributeNames.BUDGET_SPENT]: window.spentMicro,
+        [AttributeNames.BUDGET_RESERVED]: window.reservedMicro,
+        [AttributeNames.BUDGET_REQUESTED]: requestedMicro,
       },
       this.clock.now(),
     );
-    this.metrics.budgetRejections.add(1, { [AttributeNames.SCOPE]: body.scope, [AttributeNames.BUDGET_WINDOW]: body.window });
+    this.metrics.budgetRejections.add(1, { [AttributeNames.SCOPE]: scope, [AttributeNames.BUDGET_WINDOW]: window.kind });
   }
 
   /** The latest state of budget windows, for the `resilient_llm.budget.ratio` gauge. */
