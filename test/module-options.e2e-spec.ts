@@ -49,6 +49,7 @@ describe('ResilientLlmModule options', () => {
 
   it('isGlobal makes @Guarded and the client usable in modules that do not import it', async () => {
     const upstream = await FaultUpstream.start({ faults: { sequence: ['503', 'ok'] } });
+    let handlerRuns = 0;
     @Controller('feature')
     class FeatureController {
       constructor(private readonly llm: ResilientLlmClient) {}
@@ -56,6 +57,7 @@ describe('ResilientLlmModule options', () => {
       @HttpCode(200)
       @Guarded(100)
       async call() {
+        handlerRuns++;
         return (await this.llm.createChatCompletion({ messages: [{ role: 'user', content: 'hi' }] })).id;
       }
     }
@@ -67,6 +69,8 @@ describe('ResilientLlmModule options', () => {
     try {
       await http().post('/feature').expect(200);
       expect(upstream.stats().totalRequests).toBe(2);
+      // The guarded interceptor did the retry (the handler ran twice), not the client on its own.
+      expect(handlerRuns).toBe(2);
     } finally {
       await app.close();
       await upstream.stop();
