@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import { BudgetGuard } from '../budget/budget.guard.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import type { GuardedCall } from '../guarded/guarded-call.context.js';
+import { type GuardedCall, currentGuardedCall } from '../guarded/guarded-call.context.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
@@ -168,9 +168,13 @@ export class ResilientLlmClient {
 
   private callFor(request: { model?: string; messages: ChatRequest['messages']; max_tokens?: number | null; max_completion_tokens?: number | null }, options: LlmRequestOptions) {
     const model = request.model ?? this.options.defaultModel;
+    // Inside a guarded call the runner joins it and uses the handler's estimate: none to compute here.
+    const estimatedTokens = currentGuardedCall()
+      ? undefined
+      : estimatePromptTokens(request.messages) + (maxCompletionTokens(request) ?? DEFAULT_COMPLETION_ESTIMATE);
     return {
       model,
-      estimatedTokens: estimatePromptTokens(request.messages) + (maxCompletionTokens(request) ?? DEFAULT_COMPLETION_ESTIMATE),
+      estimatedTokens,
       scopeKey: options.scopeKey,
       signal: options.signal,
     };

@@ -8,9 +8,19 @@ const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
 export const isValidScopeKey = (key: string): boolean => SCOPE_KEY.test(key);
 export const INVALID_SCOPE_MESSAGE = 'The scope key must be 1 to 200 printable ASCII characters without spaces.';
 
+// Both interceptors ask for a request's scope: the extractor runs once per request.
+const resolved = new WeakMap<object, string | undefined>();
+
 /** The caller's scope key from the configured extractor, checked; undefined when there is none. */
 export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: ExecutionContext): string | undefined {
-  const key = options.extractScope?.(context);
+  const request = context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : undefined;
+  if (request && resolved.has(request)) return resolved.get(request);
+  const key = checkedScopeKey(options.extractScope?.(context));
+  if (request) resolved.set(request, key);
+  return key;
+}
+
+function checkedScopeKey(key: unknown): string | undefined {
   if (key === undefined || key === '') return undefined;
   if (typeof key !== 'string' || !isValidScopeKey(key)) {
     throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: INVALID_SCOPE_MESSAGE });
