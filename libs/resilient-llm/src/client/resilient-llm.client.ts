@@ -210,9 +210,9 @@ export class ResilientLlmClient {
     const configured = options.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
     // An attempt never outlives the call's deadline.
     const remaining = Math.max(1, call.deadlineAtMs - this.clock.now());
-    const signals = [callSignal, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
     return {
-      signal: AbortSignal.any(signals),
+      // AbortSignal.any costs microseconds and keeps weak references: only for two signals.
+      signal: options.signal ? AbortSignal.any([callSignal, options.signal]) : callSignal,
       timeout: Math.min(configured, remaining),
       maxRetries: 0,
       idempotencyKey: upstreamIdempotencyKey(call.settings.idempotencyBase, call.nextRequestIndex()),
