@@ -7,7 +7,8 @@ it('overhead benchmark', async () => {
   const schema = (await skipWithoutPostgres()) ? undefined : await createTestSchema();
   try {
     const rows = await runOverheadBenchmark({
-      seconds: Number(process.env.BENCH_SECONDS ?? 8),
+      seconds: Number(process.env.BENCH_SECONDS ?? 5),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 3),
       connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
       postgresUrl: schema?.url,
       outDir: join(import.meta.dirname, 'results'),

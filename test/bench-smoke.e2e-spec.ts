@@ -33,10 +33,11 @@ describe('benchmarks (smoke)', () => {
   }, 60_000);
 
   it('overhead: unguarded and guarded over loopback HTTP with autocannon', async () => {
-    const rows = await runOverheadBenchmark({ seconds: 1, connections: 2, limit: 2 });
+    const rows = await runOverheadBenchmark({ seconds: 1, connections: 2, rounds: 1, limit: 2 });
     expect(rows.map((row) => row.config)).toEqual(['unguarded (bare openai SDK)', '@Guarded, tracing off']);
     for (const row of rows) {
       expect(row.requestsPerSec).toBeGreaterThan(0);
+      expect(row.requestsPerSecByRound).toHaveLength(1);
       expect(row.non2xx).toBe(0);
     }
     expect(rows[0].ratioToUnguarded).toBe(1);

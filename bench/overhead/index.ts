@@ -1,132 +1,119 @@
-import { FaultUpstream } from '@app/fault-upstream';
-import { NestFactory } from '@nestjs/core';
-import { trace } from '@opentelemetry/api';
-import { type ReadableSpan, type SpanExporter, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { overheadModule } from './bench-app.js';
+import { UNGUARDED, overheadConfigs } from './configs.js';
+import type { LoadFigures, MeasurementJob } from './measure.js';
 
 const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+// The package's own CLI entry (its `bin`), beside its package.json.
+const VITEST = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 
 export interface OverheadRow {
   config: string;
+  /** Medians over the rounds. */
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** Throughput over the unguarded handler's, measured in the same run. */
+  /** Median over the rounds of this throughput over the unguarded handler's in the same round. */
   ratioToUnguarded: number;
+  /** Requests measured, all rounds together. */
   requests: number;
   non2xx: number;
+  requestsPerSecByRound: number[];
 }
 
-interface Config {
-  name: string;
-  path: 'plain' | 'guarded' | 'idempotent';
-  options: (dir: string) => ResilientLlmModuleOptions | undefined;
-  tracing?: boolean;
-}
-
-/** Exports nowhere: the cost of recording and batching spans, without the memory of keeping them. */
-class DroppingExporter implements SpanExporter {
-  exported = 0;
-  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
-    this.exported += spans.length;
-    done({ code: 0 });
-  }
-  async shutdown(): Promise<void> {}
-}
-
-const BUDGET = { budget: { limits: { dailyUsd: 1_000_000 } } };
-
-export function overheadConfigs(postgresUrl?: string): Config[] {
-  return [
-    { name: 'unguarded (bare openai SDK)', path: 'plain', options: () => ({}) },
-    { name: '@Guarded, tracing off', path: 'guarded', options: () => ({}) },
-    { name: '@Guarded + @Idempotent (new key each)', path: 'idempotent', options: () => ({}) },
-    { name: '@Guarded + budget, SQLite file', path: 'guarded', options: (dir) => ({ ...BUDGET, storage: { database: join(dir, 'bench.sqlite') } }) },
-    { name: '@Guarded + budget, SQLite memory', path: 'guarded', options: () => ({ ...BUDGET, storage: { database: ':memory:' } }) },
-    ...(postgresUrl ? [{ name: '@Guarded + budget, PostgreSQL', path: 'guarded' as const, options: () => ({ ...BUDGET, storage: { database: postgresUrl } }) }] : []),
-    // Last: once an SDK is registered the tracer stays live until trace.disable().
-    { name: '@Guarded, OpenTelemetry SDK (in memory)', path: 'guarded', options: () => ({}), tracing: true },
-  ];
-}
-
-async function load(url: string, seconds: number, connections: number, idempotent: boolean) {
-  const script = join(import.meta.dirname, 'load.mjs');
-  const { stdout } = await run(process.execPath, [script, url, String(seconds), String(connections), idempotent ? 'idempotent' : ''], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { requestsPerSec: number; p50Ms: number; p99Ms: number; total: number; non2xx: number };
-}
-
-export async function runOverheadBenchmark(options: {
+export interface OverheadOptions {
   seconds: number;
   connections: number;
+  /** Every configuration is measured once per round, each time in a fresh process; medians are reported. */
+  rounds: number;
   postgresUrl?: string;
   outDir?: string;
   /** Only the first N configurations (the smoke test runs two). */
   limit?: number;
   progress?: (label: string) => void;
-}) {
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+async function measureInChild(job: MeasurementJob): Promise<LoadFigures> {
+  await run(process.execPath, [VITEST, 'run', '--config', 'bench/vitest.config.ts', 'bench/measure-config.bench-run.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, RESILIENT_LLM_OVERHEAD_JOB: JSON.stringify(job) },
+    maxBuffer: 16 << 20,
+  });
+  return JSON.parse(await readFile(job.out, 'utf8')) as LoadFigures;
+}
+
+/**
+ * The handler unguarded and guarded, per store: rounds of every configuration in turn, each
+ * measurement in a process of its own (autocannon in another), so that machine noise spreads
+ * over all configurations alike and the medians compare like with like.
+ */
+export async function runOverheadBenchmark(options: OverheadOptions): Promise<OverheadRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'resilient-llm-overhead-'));
-  const upstream = await FaultUpstream.start();
-  const rows: OverheadRow[] = [];
+  const names = overheadConfigs({ sqliteFile: '', postgresUrl: options.postgresUrl })
+    .slice(0, options.limit)
+    .map((config) => config.name);
+  const figures = new Map<string, LoadFigures[]>(names.map((name) => [name, []]));
   try {
-    for (const config of overheadConfigs(options.postgresUrl).slice(0, options.limit)) {
-      options.progress?.(config.name);
-      let provider: TracerProvider | undefined;
-      if (config.tracing) {
-        provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: new DroppingExporter() })] });
-        trace.setGlobalTracerProvider(provider);
-      }
-      const app = await NestFactory.create(overheadModule(upstream.baseURL, config.options(dir) ?? {}), { logger: false });
-      await app.listen(0, '127.0.0.1');
-      const url = `http://127.0.0.1:${app.getHttpServer().address().port}/${config.path}`;
-      try {
-        await load(url, 1, options.connections, config.path === 'idempotent'); // warm-up
-        const figures = await load(url, options.seconds, options.connections, config.path === 'idempotent');
-        rows.push({
-          config: config.name,
-          requestsPerSec: Math.round(figures.requestsPerSec),
-          p50Ms: figures.p50Ms,
-          p99Ms: figures.p99Ms,
-          ratioToUnguarded: 0,
-          requests: figures.total,
-          non2xx: figures.non2xx,
-        });
-      } finally {
-        await app.close();
-        if (provider) {
-          await provider.shutdown();
-          trace.disable();
-        }
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const [index, name] of names.entries()) {
+        options.progress?.(`round ${round}/${options.rounds}: ${name}`);
+        const base = join(dir, `r${round}-c${index}`);
+        const job = { config: name, seconds: options.seconds, connections: options.connections, sqliteFile: `${base}.sqlite`, postgresUrl: options.postgresUrl, out: `${base}.json` };
+        figures.get(name)!.push(await measureInChild(job));
       }
     }
   } finally {
-    await upstream.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  const baseline = rows[0].requestsPerSec;
-  for (const row of rows) row.ratioToUnguarded = Math.round((row.requestsPerSec / baseline) * 100) / 100;
-  if (options.outDir) {
-    await mkdir(options.outDir, { recursive: true });
-    const meta = { measuredAt: new Date().toISOString(), node: process.version, seconds: options.seconds, connections: options.connections };
-    await writeFile(join(options.outDir, 'overhead.json'), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
-    await writeFile(
-      join(options.outDir, 'overhead.md'),
-      `# Overhead of the guard\n\nMeasured ${meta.measuredAt} on this machine (Node ${meta.node}): autocannon, ${meta.connections} connections, ${meta.seconds} s per configuration after a 1 s warm-up, against a zero-latency upstream in the app's process.\n\n${overheadMarkdown(rows)}`,
-    );
-  }
+  const baseline = figures.get(UNGUARDED)!;
+  const rows = names.map((name): OverheadRow => {
+    const rounds = figures.get(name)!;
+    return {
+      config: name,
+      requestsPerSec: Math.round(median(rounds.map((r) => r.requestsPerSec))),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      ratioToUnguarded: Math.round(median(rounds.map((r, round) => r.requestsPerSec / baseline[round].requestsPerSec)) * 100) / 100,
+      requests: rounds.reduce((sum, r) => sum + r.total, 0),
+      non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+      requestsPerSecByRound: rounds.map((r) => Math.round(r.requestsPerSec)),
+    };
+  });
+  if (options.outDir) await writeResults(options, rows);
   return rows;
+}
+
+async function writeResults(options: OverheadOptions, rows: OverheadRow[]): Promise<void> {
+  await mkdir(options.outDir!, { recursive: true });
+  const meta = { measuredAt: new Date().toISOString(), node: process.version, seconds: options.seconds, connections: options.connections, rounds: options.rounds };
+  await writeFile(join(options.outDir!, 'overhead.json'), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+  await writeFile(
+    join(options.outDir!, 'overhead.md'),
+    `# Overhead of the guard\n\nMeasured ${meta.measuredAt} on this machine (Node ${meta.node}): autocannon, ${meta.connections} connections, ` +
+      `${meta.rounds} rounds of every configuration in turn, each measurement ${meta.seconds} s after a 1 s warm-up in a fresh process, ` +
+      `against a zero-latency upstream in the app's process. Medians over the rounds; the ratio is the median of the per-round ratios.\n\n${overheadMarkdown(rows)}`,
+  );
 }
 
 export function overheadMarkdown(rows: OverheadRow[]): string {
   return [
-    '| configuration | req/s | p50 ms | p99 ms | vs unguarded | requests | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.config} | ${r.requestsPerSec.toLocaleString('en-US')} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToUnguarded} | ${r.requests.toLocaleString('en-US')} | ${r.non2xx} |`),
+    '| configuration | req/s | p50 ms | p99 ms | vs unguarded | req/s by round | requests | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.config} | ${r.requestsPerSec.toLocaleString('en-US')} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToUnguarded.toFixed(2)} | ${r.requestsPerSecByRound.join(', ')} | ${r.requests.toLocaleString('en-US')} | ${r.non2xx} |`,
+    ),
     '',
   ].join('\n');
 }

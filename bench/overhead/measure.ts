@@ -1,0 +1,66 @@
+import { FaultUpstream } from '@app/fault-upstream';
+import { NestFactory } from '@nestjs/core';
+import { trace } from '@opentelemetry/api';
+import { type ReadableSpan, type SpanExporter, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { overheadModule } from './bench-app.js';
+import { overheadConfigs } from './configs.js';
+
+const run = promisify(execFile);
+
+/** One configuration measured by one child process: what `measure-config.bench-run.ts` is told. */
+export interface MeasurementJob {
+  config: string;
+  seconds: number;
+  connections: number;
+  /** A fresh SQLite file for this measurement. */
+  sqliteFile: string;
+  postgresUrl?: string;
+  /** Where the child writes its `LoadFigures` as JSON. */
+  out: string;
+}
+
+export interface LoadFigures {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  total: number;
+  non2xx: number;
+}
+
+/** Exports nowhere: the cost of recording and batching spans, without the memory of keeping them. */
+class DroppingExporter implements SpanExporter {
+  export(_spans: ReadableSpan[], done: (result: { code: number }) => void): void {
+    done({ code: 0 });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+async function load(url: string, seconds: number, connections: number, idempotent: boolean): Promise<LoadFigures> {
+  const script = join(import.meta.dirname, 'load.mjs');
+  const { stdout } = await run(process.execPath, [script, url, String(seconds), String(connections), idempotent ? 'idempotent' : ''], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadFigures;
+}
+
+/** Boots the app of one configuration with its upstream, warms it up for 1 s, then drives it. */
+export async function measureConfig(job: MeasurementJob): Promise<LoadFigures> {
+  const config = overheadConfigs(job).find((candidate) => candidate.name === job.config);
+  if (!config) throw new Error(`unknown overhead configuration "${job.config}"`);
+  const upstream = await FaultUpstream.start();
+  const provider = config.tracing ? new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: new DroppingExporter() })] }) : undefined;
+  if (provider) trace.setGlobalTracerProvider(provider);
+  const app = await NestFactory.create(overheadModule(upstream.baseURL, config.options), { logger: false });
+  try {
+    await app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${app.getHttpServer().address().port}/${config.path}`;
+    const idempotent = config.path === 'idempotent';
+    await load(url, 1, job.connections, idempotent);
+    return await load(url, job.seconds, job.connections, idempotent);
+  } finally {
+    await app.close();
+    await provider?.shutdown();
+    await upstream.stop();
+  }
+}
