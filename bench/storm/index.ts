@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { resilientLlmStrategy } from './module-strategy.js';
 import { stormHtml, stormMarkdown } from './report.js';
 import { type StormRun, runScenario } from './run-storm.js';
-import { SCENARIOS } from './scenarios.js';
-import { PEER_STRATEGIES } from './strategies.js';
+import { RemoteUpstream } from './remote-upstream.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { PEER_STRATEGIES, type Strategy } from './strategies.js';
 
 export interface StormOptions {
   /** Durations are multiplied by this (and latencies divided by it): 0.1 runs ten times faster. */
@@ -21,12 +22,23 @@ export async function runStormBenchmark(options: StormOptions): Promise<StormRun
   const scenarios = SCENARIOS.filter((scenario) => !options.scenarios || options.scenarios.includes(scenario.id));
   const runs: StormRun[] = [];
   const total = scenarios.length * (PEER_STRATEGIES.length + 1);
-  for (const scenario of scenarios) {
-    for (const strategy of [...PEER_STRATEGIES, resilientLlmStrategy(scenario.budgetUsd)]) {
-      options.progress?.(runs.length, total, `(${scenario.id}) ${strategy.name}`);
-      runs.push(await runScenario(scenario, strategy, { scale: options.scale, requests: options.requests }));
+  const upstream = await RemoteUpstream.start();
+  try {
+    // Strategy by strategy, this module's last: its first guarded call turns on Node's
+    // async-context hooks for the rest of the process, and no peer should pay for them.
+    const strategies: Array<(scenario: Scenario) => Strategy> = [...PEER_STRATEGIES.map((strategy) => () => strategy), (scenario) => resilientLlmStrategy(scenario.budgetUsd)];
+    for (const strategyFor of strategies) {
+      for (const scenario of scenarios) {
+        const strategy = strategyFor(scenario);
+        options.progress?.(runs.length, total, `(${scenario.id}) ${strategy.name}`);
+        runs.push(await runScenario(scenario, strategy, upstream, { scale: options.scale, requests: options.requests }));
+      }
     }
+  } finally {
+    await upstream.stop();
   }
+  // Reported scenario by scenario (a stable sort keeps the strategies in their order).
+  runs.sort((a, b) => a.row.scenario.localeCompare(b.row.scenario));
   options.progress?.(total, total, 'done');
   if (options.outDir) {
     const rows = runs.map((run) => run.row);

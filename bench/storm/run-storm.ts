@@ -1,5 +1,5 @@
-import { FaultUpstream } from '@app/fault-upstream';
 import { DEFAULT_MODEL_PRICES } from '@resilient-llm/nestjs';
+import type { RemoteUpstream } from './remote-upstream.js';
 import type { Scenario } from './scenarios.js';
 import type { Strategy } from './strategies.js';
 
@@ -33,18 +33,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export async function runScenario(scenario: Scenario, strategy: Strategy, options: { scale: number; requests: number }): Promise<StormRun> {
+export async function runScenario(scenario: Scenario, strategy: Strategy, upstream: RemoteUpstream, options: { scale: number; requests: number }): Promise<StormRun> {
   const scale = scenario.realTime ? 1 : options.scale;
-  let started = 0;
-  const attemptTimes: number[] = [];
-  const upstream = await FaultUpstream.start({ onRequest: ({ at }) => attemptTimes.push((at - started) / scale) });
   const { send, close } = await strategy.create({ baseURL: upstream.baseURL, scale, model: scenario.model, prompt: scenario.prompt, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
-  // Warm up connections and code paths on a healthy upstream first: a cold fetch must not read as timeouts.
-  await Promise.all(Array.from({ length: 20 }, () => send().catch(() => undefined)));
-  upstream.resetStats();
-  upstream.setFaults(scenario.faults(scale)); // installed now, so that outage windows start with the first request
-  attemptTimes.length = 0;
-  started = Date.now();
+  // Warm up connections and code paths on a healthy upstream first, with a burst as large as the
+  // run's: a strategy's first calls run cold (interpreted) code, which must read neither as
+  // timeouts nor as the latency of the strategy that happens to run first.
+  await upstream.setFaults({});
+  await Promise.all(Array.from({ length: Math.min(1_000, Math.max(20, options.requests)) }, () => send().catch(() => undefined)));
+  await upstream.resetStats();
+  await upstream.setFaults(scenario.faults(scale)); // installed now, so that outage windows start with the first request
+  const started = Date.now();
   const latencies: number[] = [];
   const startTimes: number[] = [];
   let succeeded = 0;
@@ -70,8 +69,8 @@ export async function runScenario(scenario: Scenario, strategy: Strategy, option
   }
   await Promise.all(inFlight);
   await close?.();
-  const stats = upstream.stats();
-  await upstream.stop();
+  const { stats, ends } = await upstream.report();
+  const attemptTimes = ends.map((at) => (at - started) / scale);
 
   const price = DEFAULT_MODEL_PRICES[scenario.model];
   const billedInput = stats.servedTokens.input + stats.abandonedPromptTokens;
