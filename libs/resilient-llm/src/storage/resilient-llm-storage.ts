@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
 import type { ResolvedStorageOptions } from './storage-options.interface.js';
+import { commitInGroups } from './sql-statements.js';
 import { describeStorage } from './storage-options.validation.js';
 
 const MIGRATIONS_TABLE = 'resilient_llm_migrations';
@@ -50,6 +51,7 @@ export class ResilientLlmStorage {
         { cause: error },
       );
     }
+    commitInGroups(dataSource);
     ResilientLlmStorage.logger.log(`Store: ${describeStorage(storage)}`);
     return new ResilientLlmStorage(dataSource, true);
   }

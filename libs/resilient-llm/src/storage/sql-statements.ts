@@ -1,15 +1,25 @@
 import type { DataSource } from 'typeorm';
-import { type SqliteConnection, SqliteGroupCommit, type StatementResult } from './sqlite-group-commit.js';
+import { type SqliteConnection, SqliteStatements, type StatementResult } from './sqlite-statements.js';
 
 const DEADLOCK = '40P01';
+
+/** The DataSources the library opened itself: no host code shares their connection. */
+const ownDataSources = new WeakSet<DataSource>();
+
+/** Lets the library's statements on this DataSource commit in groups (`SqliteStatements.grouped`). */
+export function commitInGroups(dataSource: DataSource): void {
+  ownDataSources.add(dataSource);
+}
 
 /**
  * One SQL statement at a time, with the placeholders of the DataSource's dialect.
  *
- * On better-sqlite3 the statements run on the driver's own connection, prepared once each and
- * committed in groups (`SqliteGroupCommit`): TypeORM's query runner adds per-statement events
- * and bookkeeping that cost more than the ledger's statements, which run on every guarded
- * call. So on SQLite the library's statements bypass TypeORM's query logging and subscribers.
+ * On better-sqlite3 the statements run on the driver's own connection, prepared once each:
+ * TypeORM's query runner adds per-statement events and bookkeeping that cost more than the
+ * ledger's statements, which run on every guarded call. So on SQLite the library's statements
+ * bypass TypeORM's query logging and subscribers. On a DataSource the library opened itself
+ * they also commit in groups; on the host app's they run one by one, since the host's own
+ * transactions share that connection.
  */
 export class SqlStatements {
   readonly postgres: boolean;
@@ -36,12 +46,14 @@ export class SqlStatements {
   /** Runs one statement; returns its rows (reads) and how many rows it changed itself (writes). */
   async run<T = unknown>(sql: string, parameters: unknown[]): Promise<StatementResult<T>> {
     const sqlite = this.sqliteConnection();
-    return sqlite ? SqliteGroupCommit.of(sqlite).run<T>(sql, parameters) : this.runThroughTypeOrm<T>(sql, parameters);
+    if (!sqlite) return this.runThroughTypeOrm<T>(sql, parameters);
+    const statements = SqliteStatements.of(sqlite);
+    return ownDataSources.has(this.dataSource) ? statements.grouped<T>(sql, parameters) : statements.alone<T>(sql, parameters);
   }
 
   private sqliteConnection(): SqliteConnection | undefined {
     if (this.dataSource.options.type !== 'better-sqlite3') return undefined;
-    // A DataSource that is re-initialized gets a new connection, and with it a new group.
+    // A DataSource that is re-initialized gets a new connection, and with it new prepared statements.
     return (this.dataSource.driver as { databaseConnection?: SqliteConnection }).databaseConnection;
   }
 

@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStatements } from './sqlite-statements.js';
+
+const SCHEMA = `
+  CREATE TABLE ledger (id TEXT PRIMARY KEY, amount INTEGER NOT NULL);
+  CREATE TRIGGER ledger_limit BEFORE INSERT ON ledger
+  WHEN NEW.amount > 100 BEGIN SELECT RAISE(ABORT, 'over_limit'); END;
+`;
+
+function open(file = ':memory:') {
+  const db = new Database(file, { timeout: 50 });
+  if (file !== ':memory:') db.pragma('journal_mode = WAL');
+  db.exec(SCHEMA);
+  // Reports whether the statement that calls it runs inside a transaction.
+  db.function('in_transaction', () => (db.inTransaction ? 1 : 0));
+  return db;
+}
+
+const insert = (statements: SqliteStatements, id: string, amount: number) =>
+  statements.grouped('INSERT INTO ledger (id, amount) VALUES (?, ?)', [id, amount]);
+const ids = (db: Database.Database) => db.prepare('SELECT id FROM ledger ORDER BY id').pluck().all();
+const statusesOf = (outcomes: PromiseSettledResult<unknown>[]) => outcomes.map((outcome) => outcome.status);
+
+describe('SqliteStatements', () => {
+  describe('grouped', () => {
+    it('runs the writes asked for in one loop turn in one transaction, each caller getting its own result', async () => {
+      const db = open();
+      db.exec("INSERT INTO ledger VALUES ('x', 1), ('y', 1)");
+      const statements = SqliteStatements.of(db);
+      const [inserted, updated, read] = await Promise.all([
+        insert(statements, 'a', 5),
+        statements.grouped('UPDATE ledger SET amount = amount + 1 WHERE id IN (?, ?)', ['x', 'y']),
+        statements.grouped<{ total: number; inside: number }>('SELECT SUM(amount) AS total, in_transaction() AS inside FROM ledger', []),
+      ]);
+      expect([inserted.affected, updated.affected]).toEqual([1, 2]);
+      // The read runs after both writes, inside the batch's transaction.
+      expect(read.records).toEqual([{ total: 9, inside: 1 }]);
+      expect(db.inTransaction).toBe(false);
+    });
+
+    it('runs a batch with fewer than two writes statement by statement, outside any transaction', async () => {
+      const db = open();
+      const statements = SqliteStatements.of(db);
+      const [, read] = await Promise.all([insert(statements, 'a', 1), statements.grouped<{ inside: number }>('SELECT in_transaction() AS inside', [])]);
+      expect(read.records).toEqual([{ inside: 0 }]);
+      expect(ids(db)).toEqual(['a']);
+    });
+
+    it('undoes only the statement that failed: the rest of the batch is committed', async () => {
+      const db = open();
+      const statements = SqliteStatements.of(db);
+      const outcomes = await Promise.allSettled([insert(statements, 'a', 1), insert(statements, 'b', 500), insert(statements, 'c', 3)]);
+      expect(statusesOf(outcomes)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('over_limit');
+      expect(ids(db)).toEqual(['a', 'c']);
+    });
+
+    it('refuses the writes, and still answers the reads, while another connection holds the write lock', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sqlite-statements-'));
+      const file = join(dir, 'ledger.sqlite');
+      const db = open(file);
+      const locker = new Database(file, { timeout: 50 });
+      try {
+        const statements = SqliteStatements.of(db);
+        locker.exec('BEGIN IMMEDIATE');
+        const outcomes = await Promise.allSettled([
+          insert(statements, 'a', 1),
+          statements.grouped<{ n: number }>('SELECT COUNT(*) AS n FROM ledger', []),
+          insert(statements, 'b', 2),
+        ]);
+        expect(statusesOf(outcomes)).toEqual(['rejected', 'fulfilled', 'rejected']);
+        expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/locked|busy/i);
+        expect((outcomes[1] as PromiseFulfilledResult<{ records: unknown[] }>).value.records).toEqual([{ n: 0 }]);
+        locker.exec('ROLLBACK');
+        await Promise.all([insert(statements, 'a', 1), insert(statements, 'b', 2)]);
+        expect(ids(locker)).toEqual(['a', 'b']);
+      } finally {
+        locker.close();
+        db.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('joins a transaction someone else opened on the connection instead of committing it', async () => {
+      const db = open();
+      const statements = SqliteStatements.of(db);
+      db.exec('BEGIN');
+      await Promise.all([insert(statements, 'a', 1), insert(statements, 'b', 2)]);
+      expect(db.inTransaction).toBe(true);
+      db.exec('ROLLBACK');
+      expect(ids(db)).toEqual([]);
+    });
+  });
+
+  describe('alone', () => {
+    it('runs the statement before the call returns, in the transaction someone else has open', async () => {
+      const db = open();
+      const statements = SqliteStatements.of(db);
+      db.exec('BEGIN');
+      const pending = statements.alone('INSERT INTO ledger (id, amount) VALUES (?, ?)', ['a', 1]);
+      // Already written, synchronously: no loop turn passed.
+      expect(ids(db)).toEqual(['a']);
+      expect((await pending).affected).toBe(1);
+      db.exec('ROLLBACK');
+      expect(ids(db)).toEqual([]);
+    });
+  });
+
+  it('keeps one set of statements per connection', () => {
+    const db = open();
+    expect(SqliteStatements.of(db)).toBe(SqliteStatements.of(db));
+    expect(SqliteStatements.of(open())).not.toBe(SqliteStatements.of(db));
+  });
+});
