@@ -39,6 +39,7 @@ describe('benchmarks (smoke)', () => {
       expect(row.requestsPerSec).toBeGreaterThan(0);
       expect(row.requestsPerSecByRound).toHaveLength(1);
       expect(row.non2xx).toBe(0);
+      expect(row.errors).toBe(0);
     }
     expect(rows[0].ratioToUnguarded).toBe(1);
   }, 60_000);

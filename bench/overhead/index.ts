@@ -23,6 +23,8 @@ export interface OverheadRow {
   /** Requests measured, all rounds together. */
   requests: number;
   non2xx: number;
+  /** Connection errors and timeouts, all rounds together. */
+  errors: number;
   requestsPerSecByRound: number[];
 }
 
@@ -49,6 +51,8 @@ async function measureInChild(job: MeasurementJob): Promise<LoadFigures> {
     cwd: ROOT,
     env: { ...process.env, RESILIENT_LLM_OVERHEAD_JOB: JSON.stringify(job) },
     maxBuffer: 16 << 20,
+    // Boot, warm-up and load take seconds; a child still running a minute past that is stuck.
+    timeout: (job.seconds + 1) * 1_000 + 60_000,
   });
   return JSON.parse(await readFile(job.out, 'utf8')) as LoadFigures;
 }
@@ -87,6 +91,7 @@ export async function runOverheadBenchmark(options: OverheadOptions): Promise<Ov
       ratioToUnguarded: Math.round(median(rounds.map((r, round) => r.requestsPerSec / baseline[round].requestsPerSec)) * 100) / 100,
       requests: rounds.reduce((sum, r) => sum + r.total, 0),
       non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
       requestsPerSecByRound: rounds.map((r) => Math.round(r.requestsPerSec)),
     };
   });
@@ -108,11 +113,11 @@ async function writeResults(options: OverheadOptions, rows: OverheadRow[]): Prom
 
 export function overheadMarkdown(rows: OverheadRow[]): string {
   return [
-    '| configuration | req/s | p50 ms | p99 ms | vs unguarded | req/s by round | requests | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| configuration | req/s | p50 ms | p99 ms | vs unguarded | req/s by round | requests | non-2xx | errors |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.config} | ${r.requestsPerSec.toLocaleString('en-US')} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToUnguarded.toFixed(2)} | ${r.requestsPerSecByRound.join(', ')} | ${r.requests.toLocaleString('en-US')} | ${r.non2xx} |`,
+        `| ${r.config} | ${r.requestsPerSec.toLocaleString('en-US')} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToUnguarded.toFixed(2)} | ${r.requestsPerSecByRound.join(', ')} | ${r.requests.toLocaleString('en-US')} | ${r.non2xx} | ${r.errors} |`,
     ),
     '',
   ].join('\n');

@@ -1,4 +1,5 @@
 import { FaultUpstream } from '@app/fault-upstream';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
 import { type ReadableSpan, type SpanExporter, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -28,6 +29,8 @@ export interface LoadFigures {
   p99Ms: number;
   total: number;
   non2xx: number;
+  /** Connection errors and timeouts autocannon saw. */
+  errors: number;
 }
 
 /** Exports nowhere: the cost of recording and batching spans, without the memory of keeping them. */
@@ -50,16 +53,17 @@ export async function measureConfig(job: MeasurementJob): Promise<LoadFigures> {
   if (!config) throw new Error(`unknown overhead configuration "${job.config}"`);
   const upstream = await FaultUpstream.start();
   const provider = config.tracing ? new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: new DroppingExporter() })] }) : undefined;
-  if (provider) trace.setGlobalTracerProvider(provider);
-  const app = await NestFactory.create(overheadModule(upstream.baseURL, config.options), { logger: false });
+  let app: INestApplication | undefined;
   try {
+    if (provider) trace.setGlobalTracerProvider(provider);
+    app = await NestFactory.create(overheadModule(upstream.baseURL, config.options), { logger: false });
     await app.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${app.getHttpServer().address().port}/${config.path}`;
     const idempotent = config.path === 'idempotent';
     await load(url, 1, job.connections, idempotent);
     return await load(url, job.seconds, job.connections, idempotent);
   } finally {
-    await app.close();
+    await app?.close();
     await provider?.shutdown();
     await upstream.stop();
   }

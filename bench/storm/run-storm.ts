@@ -35,12 +35,15 @@ const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 
 
 export async function runScenario(scenario: Scenario, strategy: Strategy, upstream: RemoteUpstream, options: { scale: number; requests: number }): Promise<StormRun> {
   const scale = scenario.realTime ? 1 : options.scale;
-  const { send, close } = await strategy.create({ baseURL: upstream.baseURL, scale, model: scenario.model, prompt: scenario.prompt, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
-  // Warm up connections and code paths on a healthy upstream first, with a burst as large as the
-  // run's: a strategy's first calls run cold (interpreted) code, which must read neither as
-  // timeouts nor as the latency of the strategy that happens to run first.
+  const context = { baseURL: upstream.baseURL, scale, model: scenario.model, prompt: scenario.prompt, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS };
+  // Warm up on a throwaway instance, with a burst as large as the run's, on a healthy upstream:
+  // compiled code and pooled connections carry over to the measured instance, while the
+  // strategy's own state (a budget's spend, a breaker's window, a retry budget) does not.
+  const warm = await strategy.create(context);
   await upstream.setFaults({});
-  await Promise.all(Array.from({ length: Math.min(1_000, Math.max(20, options.requests)) }, () => send().catch(() => undefined)));
+  await Promise.all(Array.from({ length: Math.min(1_000, Math.max(20, options.requests)) }, () => warm.send().catch(() => undefined)));
+  await warm.close?.();
+  const { send, close } = await strategy.create(context);
   await upstream.resetStats();
   await upstream.setFaults(scenario.faults(scale)); // installed now, so that outage windows start with the first request
   const started = Date.now();
@@ -70,7 +73,8 @@ export async function runScenario(scenario: Scenario, strategy: Strategy, upstre
   await Promise.all(inFlight);
   await close?.();
   const { stats, ends } = await upstream.report();
-  const attemptTimes = ends.map((at) => (at - started) / scale);
+  // Requests that ended before the run started were the warm-up's.
+  const attemptTimes = ends.filter((at) => at >= started).map((at) => (at - started) / scale);
 
   const price = DEFAULT_MODEL_PRICES[scenario.model];
   const billedInput = stats.servedTokens.input + stats.abandonedPromptTokens;

@@ -8,19 +8,28 @@ const ends: number[] = [];
 const upstream = await FaultUpstream.start({ onRequest: ({ at }) => ends.push(at) });
 const reply = (message: UpstreamReply) => process.send!(message);
 
-process.on('message', (command: UpstreamCommand) => {
+function answer(command: UpstreamCommand): UpstreamReply {
   switch (command.cmd) {
     case 'faults':
       upstream.setFaults(command.faults);
-      return reply({ id: command.id });
+      return { id: command.id };
     case 'reset':
       upstream.resetStats();
       ends.length = 0;
-      return reply({ id: command.id });
+      return { id: command.id };
     case 'report':
-      return reply({ id: command.id, stats: upstream.stats(), ends: [...ends] });
-    case 'stop':
-      return void upstream.stop().then(() => process.exit(0));
+      return { id: command.id, stats: upstream.stats(), ends: [...ends] };
+  }
+}
+
+process.on('message', (command: UpstreamCommand | { cmd: 'stop' }) => {
+  if (command.cmd === 'stop') return void upstream.stop().then(() => process.exit(0));
+  try {
+    reply(answer(command));
+  } catch (error) {
+    reply({ id: command.id, error: (error as Error).message });
   }
 });
+// The benchmark went away (it failed, or was stopped): so does its upstream.
+process.on('disconnect', () => process.exit(1));
 reply({ id: 0, baseURL: upstream.baseURL });
