@@ -12,6 +12,7 @@ import pg from 'pg';
 import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
 import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';
 import { TypeOrmBudgetStore } from '../libs/resilient-llm/src/storage/typeorm-budget.store.js';
+import { median } from './median.js';
 
 export interface ReservationResult {
   store: string;
@@ -41,7 +42,6 @@ async function measure(store: TypeOrmBudgetStore, operations: number, concurrenc
   return operations / ((performance.now() - started) / 1000);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function postgresSchema(url: string): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
   const schema = `rl_bench_${Date.now()}`;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { median } from '../median.js';
 import { UNGUARDED, overheadConfigs } from './configs.js';
 import type { LoadFigures, MeasurementJob } from './measure.js';
 
@@ -39,12 +40,6 @@ export interface OverheadOptions {
   limit?: number;
   progress?: (label: string) => void;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 async function measureInChild(job: MeasurementJob): Promise<LoadFigures> {
   await run(process.execPath, [VITEST, 'run', '--config', 'bench/vitest.config.ts', 'bench/measure-config.bench-run.ts'], {
