@@ -28,6 +28,9 @@ describe('parseFaultScript', () => {
     [{ sequence: ['429:wait=2'] }, /unknown parameter "wait"/],
     [{ sequence: ['429:constructor=5'] }, /unknown parameter "constructor"/],
     [{ sequence: ['429:__proto__=1'] }, /unknown parameter "__proto__"/],
+    [{ sequence: ['503:code=server_error'] }, /"sequence\[0\]" has "code", which only stream_error takes/],
+    [{ sequence: ['stream_error:code='] }, /"sequence\[0\]" code must be letters/],
+    [{ sequence: ['stream_error:code=a b'] }, /code must be letters/],
     [{ rates: { '503': 1.5 } }, /"rates\.503" must be a probability in \[0, 1\]/],
     [{ rates: { '503': 0.6, '500': 0.6 } }, /"rates" probabilities add up to 1\.2/],
     [{ latencyMs: [80, 20] }, /"latencyMs" must be/],
@@ -69,6 +72,13 @@ describe('FaultPlan', () => {
     expect(plan.nextFault()).toEqual({ kind: '503', retryAfterSeconds: 1 });
     now += 100;
     expect(plan.nextFault().kind).toBe('ok');
+  });
+
+  it('parses stream_error with an optional code, and its headers', () => {
+    expect(parseFault('stream_error', 'f')).toEqual({ kind: 'stream_error' });
+    expect(parseFault('stream_error:code=insufficient_quota', 'f')).toEqual({ kind: 'stream_error', code: 'insufficient_quota' });
+    expect(parseFault('stream_error:code=server_error,x-should-retry=true', 'f')).toEqual({ kind: 'stream_error', code: 'server_error', shouldRetry: true });
+    expect(parseFaultScript({ rates: { 'stream_error:code=rate_limit_exceeded': 0.1 } }).rates[0].fault).toEqual({ kind: 'stream_error', code: 'rate_limit_exceeded' });
   });
 
   it('parses x-should-retry and HTTP-date Retry-After', () => {

@@ -5,6 +5,7 @@
  *   "latencyMs": [20, 80], "outages": [{ "startMs": 0, "endMs": 5000, "fault": "503" }] }
  * `sequence` is consumed first, one entry per request; then each request draws from `rates`
  * (the rest succeed); a request inside an outage window gets the outage's fault instead.
+ * `"stream_error:code=insufficient_quota"` answers 200 and fails inside the stream (see `streamErrorFor`).
  */
 export const FAULT_KINDS = [
   'ok',
@@ -24,6 +25,7 @@ export const FAULT_KINDS = [
   'context_length',
   'timeout',
   'reset',
+  'stream_error',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -37,6 +39,8 @@ export interface Fault {
   retryAfterMs?: number;
   /** `x-should-retry`. */
   shouldRetry?: boolean;
+  /** The error code a `stream_error` sends inside its stream (default `server_error`). */
+  code?: string;
 }
 
 export interface OutageWindow {
@@ -77,6 +81,11 @@ const PARAMS: Record<string, (fault: Fault, value: string, path: string) => void
     if (value !== 'true' && value !== 'false') throw new FaultScriptError(path, `x-should-retry must be true or false, got "${value}"`);
     fault.shouldRetry = value === 'true';
   },
+  code: (fault, value, path) => {
+    // It ends up in JSON sent to clients and in stats keys: keep it to what OpenAI codes look like.
+    if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new FaultScriptError(path, `code must be letters, digits, "_", "." or "-", got "${value}"`);
+    fault.code = value;
+  },
 };
 
 function nonNegative(value: string, path: string): number {
@@ -87,7 +96,10 @@ function nonNegative(value: string, path: string): number {
   return number;
 }
 
-/** "429:retry-after=2,x-should-retry=false" -> { kind: '429', retryAfterSeconds: 2, shouldRetry: false } */
+/**
+ * "429:retry-after=2,x-should-retry=false" -> { kind: '429', retryAfterSeconds: 2, shouldRetry: false };
+ * "stream_error:code=insufficient_quota" -> { kind: 'stream_error', code: 'insufficient_quota' }
+ */
 export function parseFault(token: unknown, path: string): Fault {
   if (typeof token !== 'string') throw new FaultScriptError(path, `must be a string like "503" or "429:retry-after=2", got ${JSON.stringify(token)}`);
   const [kind, params = ''] = token.split(/:(.*)/s, 2);
@@ -101,6 +113,8 @@ export function parseFault(token: unknown, path: string): Fault {
     if (!apply) throw new FaultScriptError(path, `has unknown parameter "${name}"; known: ${Object.keys(PARAMS).join(', ')}`);
     apply(fault, value.trim(), path);
   }
+  // Any other fault would ignore it silently: a script that says so is a mistake.
+  if (fault.code !== undefined && fault.kind !== 'stream_error') throw new FaultScriptError(path, `has "code", which only stream_error takes`);
   return fault;
 }
 

@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, RateLimitError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, RateLimitError } from 'openai';
 import { FaultUpstream } from './fault-upstream.server.js';
 
 const messages = [{ role: 'user' as const, content: 'Hello, upstream' }];
@@ -19,6 +19,48 @@ describe('FaultUpstream over HTTP', () => {
     expect(completion.choices[0].message.content?.split(' ')).toHaveLength(5);
     expect(completion.usage).toEqual({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
     expect(upstream.stats()).toMatchObject({ totalRequests: 1, byOutcome: { '200': 1 }, servedTokens: { input: 10, output: 5 } });
+    expect(upstream.stats().byPath).toEqual({ '/v1/chat/completions': 1, '/v1/responses': 0, '/v1/embeddings': 0 });
+  });
+
+  it('cuts the reply at max_tokens / max_completion_tokens with finish_reason length, and leaves a shorter one whole', async () => {
+    const cut = await sdk.chat.completions.create({ model: 'm', messages, max_completion_tokens: 3 });
+    expect(cut.choices[0]).toMatchObject({ finish_reason: 'length' });
+    expect(cut.usage?.completion_tokens).toBe(3);
+    const whole = await sdk.chat.completions.create({ model: 'm', messages, max_tokens: 100 });
+    expect(whole.choices[0]).toMatchObject({ finish_reason: 'stop' });
+    expect(whole.usage?.completion_tokens).toBe(24);
+
+    const stream = await sdk.chat.completions.create({ model: 'm', messages, max_tokens: 4, stream: true });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('').split(' ')).toHaveLength(4);
+    expect(chunks.at(-1)?.choices[0].finish_reason).toBe('length');
+  });
+
+  it('fails a chat stream midway on stream_error: one chunk, then an error the SDK throws', async () => {
+    const seen: Array<{ outcome: string; path: string }> = [];
+    await upstream.stop();
+    upstream = await FaultUpstream.start({ faults: { sequence: ['stream_error:code=rate_limit_exceeded'] }, onRequest: ({ outcome, path }) => seen.push({ outcome, path }) });
+    sdk = new OpenAI({ apiKey: 'test', baseURL: upstream.baseURL, maxRetries: 0, timeout: 2_000 });
+
+    const stream = await sdk.chat.completions.create({ model: 'm', messages, stream: true });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    const failed = await (async () => {
+      for await (const chunk of stream) chunks.push(chunk);
+    })().catch((error: unknown) => error);
+    expect(chunks).toHaveLength(1);
+    expect(failed).toBeInstanceOf(APIError);
+    expect(failed).toMatchObject({ code: 'rate_limit_exceeded', type: 'server_error' });
+    expect(upstream.stats()).toMatchObject({ byOutcome: { stream_error: 1 }, streamedRequests: 1, servedTokens: { input: 10, output: 0 } });
+    expect(seen).toEqual([{ outcome: 'stream_error', path: '/v1/chat/completions' }]);
+  });
+
+  it('answers stream_error:code=insufficient_quota to a request without a stream as the insufficient_quota 429', async () => {
+    upstream.setFaults({ sequence: ['stream_error:code=insufficient_quota'] });
+    const failed = await sdk.chat.completions.create({ model: 'm', messages }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(RateLimitError);
+    expect(failed).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    expect(upstream.stats()).toMatchObject({ byOutcome: { '429': 1 }, servedTokens: { input: 0, output: 0 } });
   });
 
   it('streams server-sent events ending with a usage chunk', async () => {

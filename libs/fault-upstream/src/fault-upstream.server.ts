@@ -1,16 +1,14 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { chatCompletions } from './chat-completions.js';
+import { embeddings } from './embeddings.js';
+import type { Endpoint, Reply } from './endpoint.js';
 import { FaultPlan } from './fault-plan.js';
 import { type Fault, type FaultScript, FaultScriptError, parseFaultScript } from './fault-script.js';
-import {
-  type ChatRequestBody,
-  errorAnswerFor,
-  faultHeaders,
-  promptTokensOf,
-  replyWords,
-  validateChatRequest,
-} from './openai-responses.js';
+import { errorAnswerFor, faultHeaders, openAiError, streamErrorFor } from './openai-responses.js';
+import { responsesApi } from './responses-api.js';
+import { writeSse } from './sse.js';
 import { type UpstreamStats, emptyStats } from './upstream-stats.js';
 
 export interface FaultUpstreamOptions {
@@ -21,16 +19,21 @@ export interface FaultUpstreamOptions {
   faults?: unknown;
   /** Clock for outage windows, in epoch milliseconds. */
   now?: () => number;
-  /** Called for every completion request once it is answered (or abandoned): for timelines in benchmarks. */
-  onRequest?: (request: { at: number; outcome: string; model?: string }) => void;
+  /** Called for every model request once it is answered (or abandoned): for timelines in benchmarks. */
+  onRequest?: (request: { at: number; outcome: string; model?: string; path: string }) => void;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The model endpoints, by path: every fault of the script applies to each alike. */
+const ENDPOINTS = new Map<string, Endpoint<{ model: string }>>(
+  [chatCompletions, responsesApi, embeddings].map((endpoint) => [endpoint.path, endpoint]),
+);
+
 /**
- * An OpenAI-compatible chat-completions server on loopback that fails on purpose, by script,
- * and counts everything it receives. Control endpoints: `GET /_upstream/stats`,
- * `DELETE /_upstream/stats`, `GET|PUT /_upstream/faults`.
+ * An OpenAI-compatible server on loopback (`POST /v1/chat/completions`, `/v1/responses`,
+ * `/v1/embeddings`) that fails on purpose, by script, and counts everything it receives.
+ * Control endpoints: `GET /_upstream/stats`, `DELETE /_upstream/stats`, `GET|PUT /_upstream/faults`.
  */
 export class FaultUpstream {
   private plan: FaultPlan;
@@ -98,7 +101,8 @@ export class FaultUpstream {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     try {
-      if (path === '/v1/chat/completions' && req.method === 'POST') return await this.chatCompletion(req, res);
+      const endpoint = ENDPOINTS.get(path);
+      if (endpoint && req.method === 'POST') return await this.serve(endpoint, req, res);
       if (path === '/_upstream/stats' && req.method === 'GET') return sendJson(res, 200, this.stats());
       if (path === '/_upstream/stats' && req.method === 'DELETE') {
         this.resetStats();
@@ -115,24 +119,25 @@ export class FaultUpstream {
     }
   }
 
-  private async chatCompletion(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(endpoint: Endpoint<{ model: string }>, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const stats = this.counters;
     stats.totalRequests++;
+    stats.byPath[endpoint.path] = (stats.byPath[endpoint.path] ?? 0) + 1;
     stats.inFlight++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.inFlight);
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') stats.idempotencyKeys[key] = (stats.idempotencyKeys[key] ?? 0) + 1;
     let outcome = 'reset';
-    let parsed: ChatRequestBody | undefined;
+    let parsed: { model: string } | undefined;
     try {
       // Read first: a body that is refused (413) must not use up a fault of the script.
       const text = await readBody(req);
-      parsed = this.countModel(text);
+      parsed = this.countModel(endpoint, text);
       const fault = this.plan.nextFault();
-      if (parsed && (fault.kind === 'timeout' || fault.kind === 'reset')) this.counters.abandonedPromptTokens += promptTokensOf(parsed);
+      if (parsed && (fault.kind === 'timeout' || fault.kind === 'reset')) this.counters.abandonedPromptTokens += endpoint.promptTokens(parsed);
       const latency = this.plan.latencyMs();
       if (latency > 0) await delay(latency);
-      outcome = await this.answer(req, res, fault, text);
+      outcome = await this.answer(endpoint, req, res, fault, text);
     } catch (error) {
       if (error instanceof RequestBodyError) outcome = String(error.status);
       throw error;
@@ -140,15 +145,15 @@ export class FaultUpstream {
       // The stats may have been reset meanwhile: count into the current ones.
       this.counters.inFlight--;
       this.counters.byOutcome[outcome] = (this.counters.byOutcome[outcome] ?? 0) + 1;
-      this.onRequest?.({ at: this.now(), outcome, model: parsed?.model });
+      this.onRequest?.({ at: this.now(), outcome, model: parsed?.model, path: endpoint.path });
     }
   }
 
-  private countModel(text: string): ChatRequestBody | undefined {
+  private countModel(endpoint: Endpoint<{ model: string }>, text: string): { model: string } | undefined {
     try {
-      const body = JSON.parse(text) as ChatRequestBody;
-      if (typeof body.model === 'string') this.counters.byModel[body.model] = (this.counters.byModel[body.model] ?? 0) + 1;
-      return validateChatRequest(body) ? undefined : body;
+      const body = JSON.parse(text) as { model: string };
+      if (typeof body?.model === 'string') this.counters.byModel[body.model] = (this.counters.byModel[body.model] ?? 0) + 1;
+      return endpoint.validate(body) ? undefined : body;
     } catch {
       // Not JSON: answered with a 400 later, and counted under no model.
       return undefined;
@@ -156,7 +161,7 @@ export class FaultUpstream {
   }
 
   /** Sends (or withholds) the answer the fault calls for; returns the outcome to count. */
-  private async answer(req: IncomingMessage, res: ServerResponse, fault: Fault, text: string): Promise<string> {
+  private async answer(endpoint: Endpoint<{ model: string }>, req: IncomingMessage, res: ServerResponse, fault: Fault, text: string): Promise<string> {
     if (fault.kind === 'reset') {
       req.socket.destroy();
       return 'reset';
@@ -173,68 +178,52 @@ export class FaultUpstream {
       return String(failure.status);
     }
 
-    let body: ChatRequestBody;
+    let body: { model: string };
     try {
       body = JSON.parse(text);
     } catch {
       sendJson(res, 400, openAiError('We could not parse the JSON body of your request.', 'invalid_request_error', null));
       return '400';
     }
-    const invalid = validateChatRequest(body);
+    const invalid = endpoint.validate(body);
     if (invalid) {
       sendJson(res, 400, openAiError(invalid, 'invalid_request_error', null));
       return '400';
     }
     const number = ++this.requestNumber;
-    const words = replyWords(body, this.plan.script.completionTokens, number);
-    const usage = { prompt_tokens: promptTokensOf(body), completion_tokens: words.length, total_tokens: 0 };
-    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-    const id = `chatcmpl-fault-${number}`;
-    const created = Math.floor(this.now() / 1000);
-    if (body.stream) {
-      this.counters.streamedRequests++;
-      const completed = await this.stream(res, { id, created, model: body.model, words, usage: body.stream_options?.include_usage ? usage : undefined });
-      if (!completed) return 'aborted';
-    } else {
-      sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: words.join(' '), refusal: null }, logprobs: null, finish_reason: 'stop' }],
-        usage,
-        system_fingerprint: 'fp_fault_upstream',
-      });
-    }
-    this.counters.servedTokens.input += usage.prompt_tokens;
-    this.counters.servedTokens.output += usage.completion_tokens;
-    return '200';
-  }
+    const reply: Reply<{ model: string }> = {
+      body,
+      number,
+      created: Math.floor(this.now() / 1000),
+      promptTokens: endpoint.promptTokens(body),
+      ...endpoint.replyText(body, this.plan.script.completionTokens, number),
+    };
+    const stream = endpoint.stream?.requested(body) ? endpoint.stream : undefined;
+    const delayMs = this.plan.script.streamChunkDelayMs;
 
-  private async stream(
-    res: ServerResponse,
-    reply: { id: string; created: number; model: string; words: string[]; usage?: object },
-  ): Promise<boolean> {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const chunk = (delta: object, finishReason: string | null, usage: object | null = null) => ({
-      id: reply.id,
-      object: 'chat.completion.chunk',
-      created: reply.created,
-      model: reply.model,
-      choices: delta ? [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] : [],
-      usage,
-    });
-    const events: object[] = [chunk({ role: 'assistant', content: '' }, null)];
-    reply.words.forEach((word, index) => events.push(chunk({ content: index === 0 ? word : ` ${word}` }, null)));
-    events.push(chunk({}, 'stop'));
-    if (reply.usage) events.push({ ...chunk({}, null, reply.usage), choices: [] });
-    for (const event of events) {
-      if (res.destroyed) return false;
-      res.write(`data: ${JSON.stringify(event)}\n\n`);
-      if (this.plan.script.streamChunkDelayMs > 0) await delay(this.plan.script.streamChunkDelayMs);
+    if (fault.kind === 'stream_error') {
+      const error = streamErrorFor(fault);
+      if (!stream) {
+        // No stream to fail inside: a plain error answer, counted by its status like any other.
+        sendJson(res, error.status, openAiError(error.message, error.type, error.code), headers);
+        return String(error.status);
+      }
+      this.counters.streamedRequests++;
+      if (!(await writeSse(res, stream.failingEvents(reply, error), { delayMs, headers, endsWithDone: false }))) return 'aborted';
+      // The stream had started: the provider had read, and billed, the prompt.
+      this.counters.servedTokens.input += reply.promptTokens;
+      return 'stream_error';
     }
-    res.end('data: [DONE]\n\n');
-    return true;
+
+    if (stream) {
+      this.counters.streamedRequests++;
+      if (!(await writeSse(res, stream.events(reply), { delayMs, endsWithDone: stream.endsWithDone }))) return 'aborted';
+    } else {
+      sendJson(res, 200, endpoint.answer(reply));
+    }
+    this.counters.servedTokens.input += reply.promptTokens;
+    this.counters.servedTokens.output += reply.words.length;
+    return '200';
   }
 }
 
@@ -256,10 +245,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function openAiError(message: string, type: string, code: string | null) {
-  return { error: { message, type, param: null, code } };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

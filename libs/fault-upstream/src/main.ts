@@ -10,6 +10,7 @@ try {
   const upstream = await FaultUpstream.start({ port, faults: process.env.UPSTREAM_FAULTS });
   console.log(`Fault-injecting upstream listening on ${upstream.url}`);
   console.log(`  OpenAI base URL:  ${upstream.baseURL}`);
+  console.log('  endpoints:        POST /v1/chat/completions and /v1/responses (plain or streamed), POST /v1/embeddings');
   console.log(`  stats:            curl ${upstream.url}/_upstream/stats`);
   console.log(`  new fault script: curl -X PUT ${upstream.url}/_upstream/faults -d '{"sequence":["503","ok"]}'`);
   const shutdown = () => void upstream.stop().then(() => process.exit(0));

@@ -1,16 +1,8 @@
 import type { Fault } from './fault-script.js';
 
-export interface ChatRequestBody {
-  model: string;
-  messages: Array<{ role: string; content: unknown }>;
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean };
-  max_tokens?: number;
-  max_completion_tokens?: number;
-}
-
 const WORDS = ['resilient', 'calls', 'retry', 'with', 'jitter', 'and', 'budgets', 'keep', 'spend', 'bounded', 'under', 'load'];
 
+/** The text of a message's content: a string, or parts (`text`, `input_text`, ...) that carry `text`. */
 const textOf = (content: unknown): string =>
   typeof content === 'string'
     ? content
@@ -19,30 +11,34 @@ const textOf = (content: unknown): string =>
       : '';
 
 /** Roughly what a BPE tokenizer counts: ~4 characters a token, plus per-message framing. */
-export function promptTokensOf(body: ChatRequestBody): number {
+export function promptTokensOf(body: { messages: Array<{ content?: unknown }> }): number {
   return 3 + body.messages.reduce((sum, message) => sum + 3 + Math.ceil(textOf(message.content).length / 4), 0);
 }
 
-export function replyWords(body: ChatRequestBody, defaultTokens: number, requestNumber: number): string[] {
-  const limit = body.max_completion_tokens ?? body.max_tokens ?? defaultTokens;
-  const count = Math.max(1, Math.min(defaultTokens, limit));
-  return Array.from({ length: count }, (_, index) => WORDS[(requestNumber + index) % WORDS.length]);
+/** The reply, one word a token: the script's length, cut at the request's limit (`truncated` then). */
+export interface ReplyText {
+  words: string[];
+  truncated: boolean;
 }
 
-export function validateChatRequest(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return 'the request body must be a JSON object';
-  const { model, messages } = body as Record<string, unknown>;
-  if (typeof model !== 'string' || model === '') return "'model' is required";
-  if (!Array.isArray(messages) || messages.length === 0) return "'messages' must be a non-empty array";
-  return undefined;
+export function replyText(limit: number | null | undefined, defaultTokens: number, requestNumber: number): ReplyText {
+  const truncated = typeof limit === 'number' && limit < defaultTokens;
+  const count = Math.max(1, truncated ? limit : defaultTokens);
+  return { words: Array.from({ length: count }, (_, index) => WORDS[(requestNumber + index) % WORDS.length]), truncated };
 }
 
-interface ErrorAnswer {
+export function openAiError(message: string, type: string, code: string | null) {
+  return { error: { message, type, param: null, code } };
+}
+
+export interface ErrorAnswer {
   status: number;
   type: string;
   code: string | null;
   message: string;
 }
+
+const INSUFFICIENT_QUOTA: ErrorAnswer = { status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota.' };
 
 const ERROR_ANSWERS: Partial<Record<Fault['kind'], ErrorAnswer>> = {
   '400': { status: 400, type: 'invalid_request_error', code: null, message: 'Simulated bad request.' },
@@ -53,7 +49,7 @@ const ERROR_ANSWERS: Partial<Record<Fault['kind'], ErrorAnswer>> = {
   '409': { status: 409, type: 'conflict', code: null, message: 'Simulated conflict.' },
   '422': { status: 422, type: 'invalid_request_error', code: null, message: 'Simulated unprocessable entity.' },
   '429': { status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Simulated rate limit reached.' },
-  insufficient_quota: { status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota.' },
+  insufficient_quota: INSUFFICIENT_QUOTA,
   context_length: {
     status: 400,
     type: 'invalid_request_error',
@@ -68,6 +64,18 @@ const ERROR_ANSWERS: Partial<Record<Fault['kind'], ErrorAnswer>> = {
 
 export function errorAnswerFor(fault: Fault): ErrorAnswer | undefined {
   return ERROR_ANSWERS[fault.kind];
+}
+
+/**
+ * The error a `stream_error` fault sends inside a 200 stream: its `code`, `server_error` unless told.
+ * A request that asked for no stream has no stream to fail inside, so it gets this as a plain answer:
+ * a 429 when the code is `insufficient_quota` (as the `insufficient_quota` fault answers), else a 500.
+ */
+export function streamErrorFor(fault: Fault): ErrorAnswer {
+  const code = fault.code ?? 'server_error';
+  if (code === 'insufficient_quota') return INSUFFICIENT_QUOTA;
+  const message = code === 'server_error' ? 'The server had an error while processing your request (simulated).' : `Simulated error in the stream: ${code}.`;
+  return { status: 500, type: 'server_error', code, message };
 }
 
 export function faultHeaders(fault: Fault, nowMs: number): Record<string, string> {

@@ -1,17 +1,22 @@
 /** What the upstream received: the ground truth tests and benchmarks count against. */
 export interface UpstreamStats {
-  /** Requests to `/v1/chat/completions`. */
+  /** Requests to the model endpoints, all together; `byPath` tells them apart. */
   totalRequests: number;
-  /** By answer: HTTP status ("200", "503", ...), or "timeout" / "reset" when nothing was answered. */
+  /** Requests by endpoint: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, each there from 0. */
+  byPath: Record<string, number>;
+  /**
+   * By answer: HTTP status ("200", "503", ...), "timeout" / "reset" when nothing was answered,
+   * "stream_error" for a 200 stream that failed midway, "aborted" when the client left mid-stream.
+   */
   byOutcome: Record<string, number>;
   streamedRequests: number;
   maxConcurrent: number;
   inFlight: number;
   /** `Idempotency-Key` header values seen, with how often each came. */
   idempotencyKeys: Record<string, number>;
-  /** Input and output tokens of the successful completions served. */
+  /** Input and output tokens of the successful answers served, plus the input of `stream_error` streams. */
   servedTokens: { input: number; output: number };
-  /** Completion requests by the model they named. */
+  /** Model requests by the model they named. */
   byModel: Record<string, number>;
   /**
    * Prompt tokens of requests that hung (`timeout`) or were dropped (`reset`) after their
@@ -23,6 +28,8 @@ export interface UpstreamStats {
 export function emptyStats(): UpstreamStats {
   return {
     totalRequests: 0,
+    // Every endpoint from the start, so that "none reached this one" reads as 0, not as missing.
+    byPath: { '/v1/chat/completions': 0, '/v1/responses': 0, '/v1/embeddings': 0 },
     byOutcome: {},
     streamedRequests: 0,
     maxConcurrent: 0,
