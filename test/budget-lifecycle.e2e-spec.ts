@@ -137,6 +137,8 @@ describe('BudgetGuard over time, restarts and failures', () => {
     const guard = app.app.get(BudgetGuard);
     const messages = [{ role: 'user' as const, content: 'Hello' }];
 
+    // One event at a time on the wire, so that what was read is what the upstream had sent.
+    upstream.setFaults({ streamChunkDelayMs: 20 });
     const stream = await client.streamChatCompletion({ model: 'flat', messages, max_tokens: 50 });
     // Held while the stream is open: prompt estimate (9) + max_tokens (50) at $1/MTok.
     expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 59, spentMicroUsd: 0 });

@@ -34,13 +34,28 @@ describe('@Guarded scenarios', () => {
 
   const post = (path: string) => testApp.http().post(path);
 
-  it('re-runs the whole handler on a retryable failure', async () => {
+  it('retries the failing upstream request inside the handler, which runs once', async () => {
     upstream.setFaults({ sequence: ['503', '502', 'ok'] });
     const response = await post('/guarded').expect(200);
-    expect(response.body.attempt).toBe(3);
+    expect(response.body.attempts).toBe(3);
+    expect(controller.invocations).toBe(1);
+    expect(upstream.stats().totalRequests).toBe(3);
+    expect(testApp.clock.sleeps).toEqual([100, 200]);
+  });
+
+  it("with retry: 'handler', re-runs the whole handler, whose requests make one attempt each", async () => {
+    upstream.setFaults({ sequence: ['503', '502', 'ok'] });
+    const response = await post('/handler-retry').expect(200);
+    expect(response.body.run).toBe(3);
     expect(controller.invocations).toBe(3);
     expect(upstream.stats().totalRequests).toBe(3);
     expect(testApp.clock.sleeps).toEqual([100, 200]);
+
+    upstream.resetStats();
+    upstream.setFaults({ rates: { '503': 1 } });
+    const failed = await post('/handler-retry').expect(503);
+    expect(failed.body).toMatchObject({ code: 'upstream_unavailable', attempts: 3 });
+    expect(upstream.stats().totalRequests).toBe(3);
   });
 
   it('outside a guarded handler, the client retries by itself', async () => {
@@ -59,7 +74,7 @@ describe('@Guarded scenarios', () => {
   it('a guarded call opened inside a guarded handler joins it: attempts are not multiplied', async () => {
     upstream.setFaults({ rates: { '503': 1 } });
     await post('/nested-runner').expect(503);
-    expect(controller.invocations).toBe(3);
+    expect(controller.invocations).toBe(1);
     expect(upstream.stats().totalRequests).toBe(3);
   });
 

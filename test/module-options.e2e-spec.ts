@@ -9,6 +9,7 @@ import {
   ResilientLlmClient,
   ResilientLlmModule,
   type ResilientLlmModuleOptions,
+  currentGuardedCall,
 } from '@resilient-llm/nestjs';
 import { createTestApp } from './support/test-app.js';
 
@@ -58,7 +59,8 @@ describe('ResilientLlmModule options', () => {
       @Guarded(100)
       async call() {
         handlerRuns++;
-        return (await this.llm.createChatCompletion({ messages: [{ role: 'user', content: 'hi' }] })).id;
+        await this.llm.createChatCompletion({ messages: [{ role: 'user', content: 'hi' }] });
+        return { attempts: currentGuardedCall()?.attempts.length };
       }
     }
     @Module({ controllers: [FeatureController] })
@@ -67,10 +69,11 @@ describe('ResilientLlmModule options', () => {
       imports: [ResilientLlmModule.forRoot({ isGlobal: true, client: { apiKey: 'test', baseURL: upstream.baseURL } }), FeatureModule],
     });
     try {
-      await http().post('/feature').expect(200);
+      const response = await http().post('/feature').expect(200);
       expect(upstream.stats().totalRequests).toBe(2);
-      // The guarded interceptor did the retry (the handler ran twice), not the client on its own.
-      expect(handlerRuns).toBe(2);
+      // The retry happened inside the handler's guarded call (it saw both attempts), which ran the handler once.
+      expect(response.body).toEqual({ attempts: 2 });
+      expect(handlerRuns).toBe(1);
     } finally {
       await app.close();
       await upstream.stop();
@@ -100,7 +103,7 @@ describe('@Guarded arguments are checked when the app boots', () => {
     [{ estimatedTokens: 100, model: '' }, /model": must be a non-empty string/],
     [{ estimatedTokens: 100, backoff: { maxAttempts: 0 } }, /backoff\.maxAttempts": must be >= 1/],
     [{ estimatedTokens: 100, backoff: { strategy: 'yolo' } }, /backoff\.strategy": unknown strategy "yolo"/],
-    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\?, scope\? \}/],
+    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\?, scope\?, retry\? \}/],
   ])('rejects %j', (argument, message) => {
     expect(declareHandler(argument)).toThrow(message);
   });

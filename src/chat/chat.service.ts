@@ -6,7 +6,7 @@ export interface ChatReply {
   model: string;
   usage: { inputTokens: number; outputTokens: number };
   costUsd: number;
-  /** Attempts the guarded call needed, this successful one included. */
+  /** Upstream attempts the guarded call needed, this successful one included. */
   attempts: number;
 }
 
@@ -30,7 +30,7 @@ export class ChatService {
       model: completion.model,
       usage,
       costUsd: microUsdToUsd(recorded?.costMicroUsd ?? this.pricing.costMicroUsd(completion.model, usage)),
-      attempts: call?.attempt ?? 1,
+      attempts: call?.attempts.length ?? 1,
     };
   }
 }

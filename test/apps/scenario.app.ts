@@ -26,7 +26,16 @@ export class ScenarioController {
   async guarded() {
     this.invocations++;
     const completion = await this.llm.createChatCompletion({ messages });
-    return { reply: completion.choices[0].message.content, attempt: currentGuardedCall()?.attempt };
+    return { reply: completion.choices[0].message.content, attempts: currentGuardedCall()?.attempts.length };
+  }
+
+  @Post('handler-retry')
+  @HttpCode(200)
+  @Guarded({ estimatedTokens: 500, retry: 'handler' })
+  async handlerRetry() {
+    this.invocations++;
+    await this.llm.createChatCompletion({ messages });
+    return { run: currentGuardedCall()?.attempt };
   }
 
   @Post('unguarded')

@@ -52,10 +52,12 @@ export { GuardedCallRunner, type GuardedCallRequest } from './guarded/guarded-ca
 export {
   type AttemptRecord,
   type CompletionRecord,
-  GuardedCall,
-  type GuardedCallSettings,
+  type GuardedCallView,
+  type RetryMode,
   currentGuardedCall,
 } from './guarded/guarded-call.context.js';
+export { GuardedFetch } from './transport/guarded-fetch.js';
+export type { EndpointAdapter } from './transport/adapters/index.js';
 
 export { ResilientLlmClient, type ChatRequest, type ChatStreamRequest, type LlmRequestOptions } from './client/resilient-llm.client.js';
 export { LlmPricing } from './pricing/llm-pricing.service.js';

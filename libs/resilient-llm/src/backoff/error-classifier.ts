@@ -142,3 +142,12 @@ export function classifyFailure(error: unknown): FailureClassification {
   }
   return { kind: 'application', retryable: false, reason: 'the error did not come from the upstream; it is not retried' };
 }
+
+/**
+ * An error the upstream reported inside a 200 stream (a Responses `error` event, a chat chunk
+ * with `error`): the answer had started, and may be billed, so it is never sent again.
+ */
+export function classifyStreamError(code: string | undefined): FailureClassification {
+  const kind: FailureKind = code === 'insufficient_quota' ? 'insufficient_quota' : code !== undefined && CONTEXT_LENGTH_CODES.has(code) ? 'context_length' : 'server_error';
+  return { kind, retryable: false, status: 200, code, reason: `the upstream reported ${code ?? 'an error'} inside its stream; a started answer is never sent again` };
+}

@@ -1,47 +1,36 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
-import { BudgetGuard } from '../budget/budget.guard.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import { type GuardedCall, currentGuardedCall } from '../guarded/guarded-call.context.js';
+import { currentGuardedCall } from '../guarded/guarded-call.context.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { classifyFailure } from '../backoff/error-classifier.js';
-import { StormControl } from '../storm/storm-control.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
-import type { Clock } from '../time/clock.interface.js';
-import { settlingStream } from './settling-stream.js';
-import { estimatePromptTokens, maxCompletionTokens, tokensOf } from './usage-estimate.js';
-import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
-
-/** The SDK sends `idempotencyKey` only when its client class names a header for it. */
-class OpenAIWithIdempotencyKey extends OpenAI {
-  protected override idempotencyHeader = 'Idempotency-Key';
-}
+import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { GuardedFetch } from '../transport/guarded-fetch.js';
+import { requestOverrides } from '../transport/request-overrides.js';
+import { closingStream } from './closing-stream.js';
 
 type WithOptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & { model?: string };
 export type ChatRequest = WithOptionalModel<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>;
 export type ChatStreamRequest = WithOptionalModel<Omit<OpenAI.Chat.ChatCompletionCreateParamsStreaming, 'stream'>>;
 
 export interface LlmRequestOptions {
-  /** Cancels the call, its retries and its backoff sleeps. */
+  /** Cancels the request, its retries and its backoff sleeps. */
   signal?: AbortSignal;
-  /** This call's attempt timeout, in milliseconds, instead of `client.attemptTimeoutMs`. */
+  /** This request's attempt timeout, in milliseconds, instead of `client.attemptTimeoutMs`. */
   attemptTimeoutMs?: number;
   /** Scope key for per-scope budgets, for a call made outside a guarded handler. */
   scopeKey?: string;
 }
 
-/** Completion tokens assumed for a call outside a guarded handler that sets no max_tokens. */
-const DEFAULT_COMPLETION_ESTIMATE = 1_024;
+// The guarded fetch keeps each attempt to its own timeout and the call's deadline; the SDK's
+// timer wraps the whole retry loop, so it must not cut it short (setTimeout's largest delay).
+const SDK_TIMEOUT_MS = 2_147_483_647;
 
 /**
- * The `openai` SDK with its own retries off (`maxRetries: 0`): every attempt goes through
- * `BackoffPolicy`. Inside a `@Guarded` handler a call makes exactly one attempt (the handler
- * is what gets retried); outside one, the client runs a guarded call of its own. Either way
- * each completion's usage is recorded against the call, and the budget is checked before
- * every request.
+ * The whole `openai` SDK on the guarded `fetch`, its own retries off: every endpoint
+ * (`llm.openai.chat.completions`, `.responses`, `.embeddings`, ...) is retried per request,
+ * budgeted, circuit-broken and traced. `llm.fetch` serves other SDKs the same way. Outside a
+ * guarded handler each request is a guarded call of its own.
  */
 @Injectable()
 export class ResilientLlmClient {
@@ -50,45 +39,33 @@ export class ResilientLlmClient {
   constructor(
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     private readonly runner: GuardedCallRunner,
-    private readonly pricing: LlmPricing,
-    private readonly budget: BudgetGuard,
-    @InjectClock() private readonly clock: Clock,
-    private readonly telemetry: ResilientLlmTelemetry,
-    private readonly storm: StormControl,
+    private readonly transport: GuardedFetch,
   ) {}
 
-  /** The underlying SDK client, for endpoints this wrapper does not cover. It never retries by itself. */
+  /**
+   * The guarded `fetch`, for other SDKs: `new OpenAI({ fetch: llm.fetch, maxRetries: 0 })`, or the
+   * Vercel AI SDK's `createOpenAI({ fetch: llm.fetch })` with `maxRetries: 0` on each call.
+   */
+  get fetch(): typeof globalThis.fetch {
+    return this.transport.fetch;
+  }
+
+  /** The `openai` SDK on the guarded fetch. It never retries by itself. */
   get openai(): OpenAI {
     if (!this.sdk) {
-      const { apiKey, baseURL, attemptTimeoutMs, defaultHeaders } = this.options.client;
+      const { apiKey, baseURL, defaultHeaders } = this.options.client;
       if (!apiKey) {
         throw new ResilientLlmConfigurationError('client.apiKey', 'is required before ResilientLlmClient can call the provider');
       }
-      this.sdk = new OpenAIWithIdempotencyKey({ apiKey, baseURL, timeout: attemptTimeoutMs, maxRetries: 0, defaultHeaders });
+      this.sdk = new OpenAI({ apiKey, baseURL, defaultHeaders, fetch: this.transport.fetch, maxRetries: 0, timeout: SDK_TIMEOUT_MS });
     }
     return this.sdk;
   }
 
+  /** A chat completion on the guarded call's model (or the module's `defaultModel`) unless the request names one. */
   async createChatCompletion(request: ChatRequest, options: LlmRequestOptions = {}): Promise<OpenAI.Chat.ChatCompletion> {
-    return this.runner.run(this.callFor(request, options), async (call) => {
-      const { model, worstCaseMicro } = await this.prepare(call, request);
-      try {
-        const completion = await this.send(call, model, (signal) => this.openai.chat.completions.create({ ...request, model }, this.sdkOptions(call, options, signal)));
-        const usage = tokensOf(completion.usage) ?? this.estimatedUsage(request, completion.choices[0]?.message.content);
-        call.recordUsage(model, usage, !tokensOf(completion.usage));
-        this.telemetry.completion(call.attemptSpan, {
-          requestModel: model,
-          responseModel: completion.model,
-          responseId: completion.id,
-          ...usage,
-          input: request.messages,
-          output: completion.choices.map((choice) => choice.message),
-        });
-        return completion;
-      } finally {
-        call.inFlightMicro -= worstCaseMicro;
-      }
-    });
+    const model = this.modelOf(request);
+    return this.guarded(model, options, () => this.openai.chat.completions.create({ ...request, model }, { signal: options.signal }));
   }
 
   /**
@@ -98,128 +75,21 @@ export class ResilientLlmClient {
    * `client.attemptTimeoutMs` is closed. The guarded call settles its budget when the stream is done.
    */
   async streamChatCompletion(request: ChatStreamRequest, options: LlmRequestOptions = {}): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
-    return this.runner.run(this.callFor(request, options), async (call) => {
-      const { model, worstCaseMicro } = await this.prepare(call, request);
-      // Held from here, not from the first read: the call must not settle before the stream is read.
-      const release = call.hold();
-      const attempt = call.attempt;
-      const attemptSpan = call.attemptSpan;
-      let freeSlot: (() => void) | undefined;
-      try {
-        const stream = await this.send(
-          call,
-          model,
-          (signal) =>
-            this.openai.chat.completions.create(
-              { ...request, model, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
-              this.sdkOptions(call, options, signal),
-            ),
-          (slot) => (freeSlot = slot),
-        );
-        return settlingStream(
-          stream,
-          tokensOf,
-          ({ reported, contentChunks, last }) => {
-            // A chunk carries about one token: what was read is what was billed, at least.
-            const usage = reported ?? { inputTokens: estimatePromptTokens(request.messages), outputTokens: contentChunks };
-            call.recordUsage(model, usage, !reported, attempt);
-            call.inFlightMicro -= worstCaseMicro;
-            this.telemetry.completion(attemptSpan, { requestModel: model, responseModel: last?.model, responseId: last?.id, ...usage, input: request.messages });
-            freeSlot?.();
-            release();
-          },
-          this.options.client.attemptTimeoutMs,
-        );
-      } catch (error) {
-        call.inFlightMicro -= worstCaseMicro;
-        release();
-        throw error;
-      }
+    const model = this.modelOf(request);
+    const stream = await this.guarded(model, options, () => this.openai.chat.completions.create({ ...request, model, stream: true }, { signal: options.signal }));
+    return closingStream(stream);
+  }
+
+  /** The request's model, else its guarded call's (the `@Guarded` model), else the module's default. */
+  private modelOf(request: { model?: string }): string {
+    return request.model ?? currentGuardedCall()?.model ?? this.options.defaultModel;
+  }
+
+  private guarded<T>(model: string, options: LlmRequestOptions, send: () => Promise<T>): Promise<T> {
+    const overridden = () => (options.attemptTimeoutMs === undefined ? send() : requestOverrides.run({ attemptTimeoutMs: options.attemptTimeoutMs }, send));
+    return this.runner.run({ model, scopeKey: options.scopeKey, signal: options.signal, httpErrors: true }, overridden).catch((error: unknown) => {
+      // A caller who aborted gets its own abort reason back, as from fetch.
+      throw options.signal?.aborted ? options.signal.reason : error;
     });
-  }
-
-  /**
-   * One upstream request through the storm controls: a concurrency slot for the model, then
-   * its circuit (503 while open); the outcome goes back to the circuit. The slot comes first,
-   * so that a request refused by the queue never holds a half-open probe. A stream keeps its
-   * slot until it is read (`keepSlot`).
-   */
-  private async send<T>(call: GuardedCall, model: string, request: (signal: AbortSignal) => Promise<T>, keepSlot?: (free: () => void) => void): Promise<T> {
-    const free = await this.storm.acquire(model, call.settings.strict, call.signal);
-    let ticket;
-    try {
-      ticket = this.storm.admit(model);
-    } catch (error) {
-      free();
-      throw error;
-    }
-    try {
-      const result = await request(call.signal);
-      this.storm.report(ticket);
-      if (keepSlot) keepSlot(free);
-      else free();
-      return result;
-    } catch (error) {
-      this.storm.report(ticket, classifyFailure(error));
-      free();
-      throw error;
-    }
-  }
-
-  private callFor(request: { model?: string; messages: ChatRequest['messages']; max_tokens?: number | null; max_completion_tokens?: number | null }, options: LlmRequestOptions) {
-    const model = request.model ?? this.options.defaultModel;
-    // Inside a guarded call the runner joins it and uses the handler's estimate: none to compute here.
-    const estimatedTokens = currentGuardedCall()
-      ? undefined
-      : estimatePromptTokens(request.messages) + (maxCompletionTokens(request) ?? DEFAULT_COMPLETION_ESTIMATE);
-    return {
-      model,
-      estimatedTokens,
-      scopeKey: options.scopeKey,
-      signal: options.signal,
-    };
-  }
-
-  /**
-   * The model to send (checked for a price), and budget headroom for this request's worst case
-   * on top of what the call spent and what its other requests in flight may still spend.
-   */
-  private async prepare(call: GuardedCall, request: ChatRequest | ChatStreamRequest): Promise<{ model: string; worstCaseMicro: number }> {
-    // The call's own model was swapped for strict mode when it opened; a model the request names is swapped here.
-    const wanted = request.model === undefined ? call.settings.model : call.settings.strict ? this.storm.strictModel(request.model) : request.model;
-    // The wanted model's circuit may be open: its first fallback whose circuit is not stands in.
-    const model = this.storm.chooseModel(wanted);
-    if (model !== wanted) this.telemetry.fallback(call.attemptSpan, wanted, model);
-    // Fails before the request is sent: an unpriced model would spend without being counted.
-    this.pricing.priceOf(model);
-    if (!call.reservation) return { model, worstCaseMicro: 0 };
-    const cap = maxCompletionTokens(request);
-    const worstCaseMicro = cap === undefined ? call.estimateMicro : this.pricing.worstCaseMicroUsd(model, estimatePromptTokens(request.messages) + cap);
-    // Counted before the await: parallel requests of one call each see the others' worst case.
-    call.inFlightMicro += worstCaseMicro;
-    try {
-      await this.budget.topUp(call.reservation, call.spentMicro + call.inFlightMicro - this.budget.heldMicro(call.reservation), call.attempts.length);
-    } catch (error) {
-      call.inFlightMicro -= worstCaseMicro;
-      throw error;
-    }
-    return { model, worstCaseMicro };
-  }
-
-  private sdkOptions(call: GuardedCall, options: LlmRequestOptions, callSignal: AbortSignal): OpenAI.RequestOptions {
-    const configured = options.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
-    // An attempt never outlives the call's deadline.
-    const remaining = Math.max(1, call.deadlineAtMs - this.clock.now());
-    return {
-      // AbortSignal.any costs microseconds and keeps weak references: only for two signals.
-      signal: options.signal ? AbortSignal.any([callSignal, options.signal]) : callSignal,
-      timeout: Math.min(configured, remaining),
-      maxRetries: 0,
-      idempotencyKey: upstreamIdempotencyKey(call.settings.idempotencyBase, call.nextRequestIndex()),
-    };
-  }
-
-  private estimatedUsage(request: ChatRequest, content: string | null | undefined) {
-    return { inputTokens: estimatePromptTokens(request.messages), outputTokens: Math.ceil((content ?? '').length / 3) };
   }
 }

@@ -2,12 +2,14 @@ import type { Span } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FailureKind } from '../backoff/error-classifier.js';
 import type { ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
-import type { BudgetReservation } from '../budget/budget-status.interface.js';
+import type { CallBudget } from '../budget/call-budget.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';
 
 export interface AttemptRecord {
-  /** 1 for the first attempt. */
+  /** 1 for the first attempt of its upstream request (or of the handler, with `retry: 'handler'`). */
   attempt: number;
+  /** Which upstream request of the call it belongs to, 1-based; 0 for a handler run. */
+  request: number;
   outcome: 'success' | 'failure';
   durationMs: number;
   failureKind?: FailureKind;
@@ -17,63 +19,103 @@ export interface AttemptRecord {
 export interface CompletionRecord extends TokenUsage {
   model: string;
   costMicroUsd: number;
-  /** The attempt that made it: completions of failed attempts are waste. */
-  attempt: number;
+  /** The handler run that used it (always 1 unless `retry: 'handler'`): completions of failed runs are waste. */
+  run: number;
   /** True when the upstream reported no usage and it was estimated. */
   estimated: boolean;
 }
 
+/** How a guarded call retries: each upstream request (default), or the whole handler (opt-in, pure handlers only). */
+export type RetryMode = 'request' | 'handler';
+
 export interface GuardedCallSettings {
-  /** The model calls are priced at (the strict-mode fallback when one applies). */
+  /** The model calls are priced at, when a request names none. */
   model: string;
-  /** Tokens one attempt is expected to use (a lone client call estimates them from its request). */
+  /** Tokens the call is expected to use; their worst-case price is reserved before the handler's body runs. */
   estimatedTokens?: number;
   backoff: ResolvedBackoffOptions;
+  /** The backoff of strict mode, used once a budget window turned critical for this call. */
+  strictBackoff: ResolvedBackoffOptions;
   scopeKey?: string;
-  /** Admitted while a budget window was critical: stricter backoff, maybe a cheaper model. */
-  strict: boolean;
   /** What upstream idempotency keys derive from: the request's key, or a random one per call. */
   idempotencyBase: string;
+  retry: RetryMode;
+}
+
+/** What code inside a guarded call can see of it: read-only. */
+export interface GuardedCallView {
+  /** The handler run now, 1-based (more than 1 only with `retry: 'handler'`). */
+  readonly attempt: number;
+  /** Every upstream attempt (or handler run) so far. */
+  readonly attempts: readonly AttemptRecord[];
+  /** Every completion's usage and price so far, in the order they came. */
+  readonly completions: readonly CompletionRecord[];
+  /** Tokens and cost of every completion so far. */
+  readonly usage: TokenUsage & { costMicroUsd: number };
+  /** Everything the call has cost so far, in micro-dollars: completions plus charged failed attempts. */
+  readonly spentMicro: number;
+  /** Admitted while a budget window was critical: stricter backoff, maybe a cheaper model. */
+  readonly strict: boolean;
+  readonly scopeKey?: string;
+  readonly model: string;
+  /** When the call gives up, on the module's clock (epoch ms). */
+  readonly deadlineAtMs: number;
+  /** Aborted when the caller goes away or the app shuts down. */
+  readonly signal: AbortSignal;
+  /** Records usage of an LLM call the guarded transport cannot see, so that the budget settles at the real price. */
+  recordUsage(model: string, usage: TokenUsage): void;
 }
 
 type Pricer = (model: string, usage: TokenUsage) => number;
 
 /**
- * One guarded call: every attempt of a handler (or of a lone client call), what the upstream
- * billed for it, and the budget held for it. The state is per call, so one call's settings
- * (strict mode, say) never leak into another's.
+ * One guarded call: a handler (or a lone request) with its deadline, abort signal, span, budget
+ * and the upstream requests made inside it. Per call, so one call's state (strict mode, say)
+ * never leaks into another's.
  */
 export class GuardedCall {
   readonly attempts: AttemptRecord[] = [];
   readonly completions: CompletionRecord[] = [];
-  /** Charged for failed attempts that may have been billed (timeouts), in micro-dollars. */
-  chargedMicro = 0;
-  /** Worst-case cost of one attempt, as reserved; 0 without a budget. */
-  estimateMicro = 0;
-  /** Worst cases of this call's upstream requests now in flight, not yet in `spentMicro`. */
-  inFlightMicro = 0;
-  reservation?: BudgetReservation;
-  /** The span of the attempt running now; the client puts the completion's GenAI attributes on it. */
+  /** The handler run now (1 unless `retry: 'handler'` re-ran it). */
+  run = 1;
+  strict = false;
+  /** With `retry: 'handler'`: the span of the handler run now, where the transport's attributes go. */
   attemptSpan?: Span;
-  /** Why the call stopped retrying, once it has. */
+  /** Why the call stopped retrying, once a request gave up. */
   giveUpReason?: string;
+  /** The failure a request gave up on, as the HTTP answer the caller should get. */
+  failure?: Error;
   private readonly controller = new AbortController();
-  private requestsInAttempt = { attempt: 0, count: 0 };
+  private requestCount = 0;
   private readonly holds = new Set<Promise<void>>();
+  private viewed?: GuardedCallView;
+  private admission?: Promise<void>;
 
   constructor(
     readonly settings: GuardedCallSettings,
     readonly startedAtMs: number,
+    readonly span: Span,
+    readonly budget: CallBudget,
     private readonly price: Pricer,
+    private readonly admitter: () => Promise<void>,
   ) {}
 
-  /** The attempt running now, 1-based. */
-  get attempt(): number {
-    return this.attempts.length + 1;
+  /** Budget (and circuit) admission, once, before the handler's body runs: refused calls do none of their work. */
+  admit(): Promise<void> {
+    this.admission ??= this.admitter();
+    return this.admission;
+  }
+
+  get isAdmitted(): boolean {
+    return this.admission !== undefined;
+  }
+
+  get backoff(): ResolvedBackoffOptions {
+    return this.strict ? this.settings.strictBackoff : this.settings.backoff;
   }
 
   get deadlineAtMs(): number {
-    return this.startedAtMs + this.settings.backoff.deadlineMs;
+    return this.startedAtMs + this.backoff.deadlineMs;
   }
 
   /** Aborted when the caller goes away or the app shuts down: requests and sleeps stop. */
@@ -85,39 +127,31 @@ export class GuardedCall {
     this.controller.abort(reason);
   }
 
-  /** Tokens and cost of every completion so far. */
   get usage(): TokenUsage & { costMicroUsd: number } {
-    return this.completions.reduce(
-      (sum, completion) => ({
-        inputTokens: sum.inputTokens + completion.inputTokens,
-        outputTokens: sum.outputTokens + completion.outputTokens,
-        costMicroUsd: sum.costMicroUsd + completion.costMicroUsd,
-      }),
-      { inputTokens: 0, outputTokens: 0, costMicroUsd: 0 },
-    );
+    let inputTokens = 0;
+    let outputTokens = 0;
+    let costMicroUsd = 0;
+    for (const completion of this.completions) {
+      inputTokens += completion.inputTokens;
+      outputTokens += completion.outputTokens;
+      costMicroUsd += completion.costMicroUsd;
+    }
+    return { inputTokens, outputTokens, costMicroUsd };
   }
 
   /** Everything this call has cost so far: completions plus charged failed attempts. */
   get spentMicro(): number {
-    return this.usage.costMicroUsd + this.chargedMicro;
+    return this.usage.costMicroUsd + this.budget.chargedMicro;
   }
 
-  /**
-   * Records a completion's token usage (ResilientLlmClient does this; call it from your own
-   * LLM code inside a guarded handler so that the budget is settled at the real price).
-   */
-  recordUsage(model: string, usage: TokenUsage, estimated = false, attempt = this.attempt): void {
+  recordUsage(model: string, usage: TokenUsage, estimated = false): void {
     const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
-    this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), attempt, estimated });
+    this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), run: this.run, estimated });
   }
 
-  /**
-   * 1 for the first upstream request of the running attempt, 2 for the second, ...: the n-th
-   * request of every attempt is the same request, retried, so it carries the same upstream key.
-   */
-  nextRequestIndex(): number {
-    if (this.requestsInAttempt.attempt !== this.attempt) this.requestsInAttempt = { attempt: this.attempt, count: 0 };
-    return ++this.requestsInAttempt.count;
+  /** Numbers the call's upstream requests: each gets its own upstream idempotency key, kept on its retries. */
+  nextRequestNumber(): number {
+    return ++this.requestCount;
   }
 
   /** Keeps the call's settlement waiting until the returned function runs (a stream still being read). */
@@ -138,9 +172,46 @@ export class GuardedCall {
   get isHeld(): boolean {
     return this.holds.size > 0;
   }
+
+  /** The read-only face of the call, for `currentGuardedCall()`. */
+  get view(): GuardedCallView {
+    if (this.viewed) return this.viewed;
+    const call = this;
+    this.viewed = Object.freeze({
+      get attempt() {
+        return call.run;
+      },
+      get attempts() {
+        return Object.freeze([...call.attempts]);
+      },
+      get completions() {
+        return Object.freeze([...call.completions]);
+      },
+      get usage() {
+        return call.usage;
+      },
+      get spentMicro() {
+        return call.spentMicro;
+      },
+      get strict() {
+        return call.strict;
+      },
+      scopeKey: call.settings.scopeKey,
+      model: call.settings.model,
+      get deadlineAtMs() {
+        return call.deadlineAtMs;
+      },
+      signal: call.signal,
+      recordUsage: (model: string, usage: TokenUsage) => call.recordUsage(model, usage),
+    });
+    return this.viewed;
+  }
 }
 
 export const guardedCallStorage = new AsyncLocalStorage<GuardedCall>();
 
-/** The guarded call the current code runs in, if any. */
-export const currentGuardedCall = (): GuardedCall | undefined => guardedCallStorage.getStore();
+/** The guarded call the current code runs in (internal: the mutable call). */
+export const activeGuardedCall = (): GuardedCall | undefined => guardedCallStorage.getStore();
+
+/** The guarded call the current code runs in, if any: a read-only view. */
+export const currentGuardedCall = (): GuardedCallView | undefined => guardedCallStorage.getStore()?.view;

@@ -2,6 +2,9 @@ import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import type { RetryMode } from './guarded-call.context.js';
+
+const RETRY_MODES: readonly RetryMode[] = ['request', 'handler'];
 
 export interface GuardedOptions {
   /** Tokens (prompt + completion) one attempt is expected to use; a positive whole number. Their worst-case price is reserved. */
@@ -12,6 +15,12 @@ export interface GuardedOptions {
   backoff?: BackoffOptions;
   /** A fixed budget scope key for this handler (e.g. `'reports'`) instead of the caller's. */
   scope?: string;
+  /**
+   * What is retried after a retryable upstream failure. `'request'` (default): that upstream
+   * request, inside the handler, which runs once. `'handler'`: the whole handler, for pure
+   * handlers that call an LLM through something the guarded transport cannot see.
+   */
+  retry?: RetryMode;
 }
 
 export interface GuardedMetadata extends GuardedOptions {
@@ -26,9 +35,9 @@ const PERMISSIVE_BASE = { ...DEFAULT_BACKOFF_OPTIONS, baseMs: 0, capMs: Number.M
 export function normalizeGuardedOptions(argument: number | GuardedOptions, source: string): Readonly<GuardedMetadata> {
   const options = typeof argument === 'number' ? { estimatedTokens: argument } : argument;
   if (typeof options !== 'object' || options === null) {
-    throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope? }');
+    throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope?, retry? }');
   }
-  const { estimatedTokens, model, backoff, scope } = options;
+  const { estimatedTokens, model, backoff, scope, retry } = options;
   if (typeof estimatedTokens !== 'number' || !Number.isSafeInteger(estimatedTokens) || estimatedTokens <= 0) {
     throw new ResilientLlmConfigurationError(`${source}: estimatedTokens`, `must be a positive whole number of tokens, got ${String(estimatedTokens)}`);
   }
@@ -37,6 +46,9 @@ export function normalizeGuardedOptions(argument: number | GuardedOptions, sourc
       throw new ResilientLlmConfigurationError(`${source}: ${name}`, `must be a non-empty string, got ${String(value)}`);
     }
   }
+  if (retry !== undefined && !RETRY_MODES.includes(retry)) {
+    throw new ResilientLlmConfigurationError(`${source}: retry`, `must be one of ${RETRY_MODES.map((mode) => `'${mode}'`).join(', ')}, got ${String(retry)}`);
+  }
   if (backoff !== undefined) resolveBackoffOptions(`${source}: backoff`, PERMISSIVE_BASE, backoff);
-  return Object.freeze({ estimatedTokens, model, scope, source, backoff: backoff && Object.freeze({ ...backoff }) });
+  return Object.freeze({ estimatedTokens, model, scope, source, retry, backoff: backoff && Object.freeze({ ...backoff }) });
 }

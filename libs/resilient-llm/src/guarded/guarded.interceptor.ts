@@ -20,9 +20,9 @@ interface HttpResponseLike {
 }
 
 /**
- * Runs a `@Guarded` handler as a guarded call. Each retry subscribes to `next.handle()` again,
- * which runs the handler again. Handlers that write to the response themselves (`@Res()`) or
- * stream several values (`@Sse()`) cannot be replayed and must not be guarded.
+ * Runs a `@Guarded` handler as a guarded call: once, with one deadline, abort signal, span and
+ * budget; the guarded transport retries each upstream request inside it. Only with
+ * `retry: 'handler'` is `next.handle()` subscribed to again, which runs the handler again.
  */
 @Injectable()
 export class GuardedInterceptor implements NestInterceptor {
@@ -54,6 +54,8 @@ export class GuardedInterceptor implements NestInterceptor {
             idempotencyKey,
             signal: disconnected.signal,
             source: options.source,
+            retry: options.retry,
+            httpErrors: true,
           },
           () => lastValueFrom(next.handle(), { defaultValue: undefined }),
         );

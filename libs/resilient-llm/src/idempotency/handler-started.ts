@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { keepHandlerMetadata } from '../module/keep-handler-metadata.js';
 
 /**
  * Whether the handler itself has started, as opposed to a guard or a validation pipe failing
@@ -8,12 +9,10 @@ export const handlerProgress = new AsyncLocalStorage<{ started: boolean }>();
 
 /** Wraps a handler so that it marks itself started; keeps the metadata other decorators put on it. */
 export function markingHandlerStart<T extends (...args: never[]) => unknown>(handler: T): T {
-  const wrapped = function (this: unknown, ...args: never[]) {
+  const wrapper = function (this: unknown, ...args: never[]) {
     const progress = handlerProgress.getStore();
     if (progress) progress.started = true;
     return handler.apply(this, args);
   } as unknown as T;
-  for (const key of Reflect.getMetadataKeys(handler)) Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), wrapped);
-  Object.defineProperty(wrapped, 'name', { value: handler.name });
-  return wrapped;
+  return keepHandlerMetadata(handler, wrapper);
 }

@@ -16,6 +16,10 @@ import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import { GuardedInterceptor } from '../guarded/guarded.interceptor.js';
+import { HandlerRetries } from '../guarded/handler-retries.js';
+import { RequestExecutor } from '../guarded/request-executor.js';
+import { AnswerReader } from '../transport/answer-reader.js';
+import { GuardedFetch } from '../transport/guarded-fetch.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import {
   RESILIENT_LLM_CLOCK,
@@ -31,6 +35,7 @@ const publicProviders = [
   BackoffPolicy,
   BudgetGuard,
   GuardedCallRunner,
+  GuardedFetch,
   GuardedInterceptor,
   IdempotencyInterceptor,
   LlmPricing,
@@ -65,6 +70,9 @@ const storageProviders = [
     ...storageProviders,
     HandlerDiscovery,
     IdempotencyPurger,
+    AnswerReader,
+    HandlerRetries,
+    RequestExecutor,
     // App-wide, so that it runs before @Guarded: replays and refusals never reach the budget or the upstream.
     { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },

@@ -19,6 +19,12 @@ export interface UpstreamTicket {
   probe: boolean;
 }
 
+/** One upstream request let through: report its outcome once, free its slot once it is done (a stream: once read). */
+export interface UpstreamPass {
+  report(failure?: FailureClassification): void;
+  release(): void;
+}
+
 /**
  * What keeps a dependency outage from multiplying load, across all calls of this process:
  * a retry budget per upstream (or model), a circuit breaker per upstream model, a
@@ -79,6 +85,35 @@ export class StormControl {
   acquire(model: string, strict: boolean, signal?: AbortSignal): Promise<() => void> {
     const bulkhead = this.bulkhead(model);
     return bulkhead ? bulkhead.acquire(strict, signal) : Promise.resolve(() => undefined);
+  }
+
+  /**
+   * Slot, then circuit, for one upstream request. The slot comes first, so that a request
+   * refused by the queue never holds a half-open probe.
+   */
+  async enter(model: string, strict: boolean, signal?: AbortSignal): Promise<UpstreamPass> {
+    const free = await this.acquire(model, strict, signal);
+    let ticket: UpstreamTicket;
+    try {
+      ticket = this.admit(model);
+    } catch (error) {
+      free();
+      throw error;
+    }
+    let reported = false;
+    let released = false;
+    return {
+      report: (failure) => {
+        if (reported) return;
+        reported = true;
+        this.report(ticket, failure);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        free();
+      },
+    };
   }
 
   /** The retry budget a call on `model` draws on; none when the budget is off. */

@@ -36,6 +36,8 @@ interface Instruments {
 }
 
 export interface CompletionTelemetry {
+  /** `gen_ai.operation.name`; `chat` when omitted. */
+  operation?: string;
   requestModel: string;
   responseModel?: string;
   responseId?: string;
@@ -117,7 +119,7 @@ export class ResilientLlmTelemetry {
     });
   }
 
-  startAttempt(callSpan: Span, attempt: number, model: string): Span {
+  startAttempt(callSpan: Span, attempt: number, model: string, operation: string = semconv.GEN_AI_OPERATION_CHAT): Span {
     return this.tracer.startSpan(
       SpanNames.ATTEMPT,
       {
@@ -126,7 +128,7 @@ export class ResilientLlmTelemetry {
         attributes: {
           ...COMMON_ATTRIBUTES,
           [AttributeNames.ATTEMPT]: attempt,
-          [semconv.ATTR_GEN_AI_OPERATION_NAME]: semconv.GEN_AI_OPERATION_CHAT,
+          [semconv.ATTR_GEN_AI_OPERATION_NAME]: operation,
           [semconv.ATTR_GEN_AI_PROVIDER_NAME]: this.options.telemetry.providerName,
           [semconv.ATTR_GEN_AI_REQUEST_MODEL]: model,
           ...(attempt > 1 && { [semconv.ATTR_HTTP_REQUEST_RESEND_COUNT]: attempt - 1 }),
@@ -149,7 +151,8 @@ export class ResilientLlmTelemetry {
         [semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify(completion.output ?? null),
       }),
     });
-    const base = { [semconv.ATTR_GEN_AI_OPERATION_NAME]: semconv.GEN_AI_OPERATION_CHAT, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel };
+    const operation = completion.operation ?? semconv.GEN_AI_OPERATION_CHAT;
+    const base = { [semconv.ATTR_GEN_AI_OPERATION_NAME]: operation, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel };
     this.metrics.tokenUsage.record(completion.inputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
     this.metrics.tokenUsage.record(completion.outputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
   }

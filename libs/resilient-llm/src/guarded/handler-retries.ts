@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { BackoffPolicy } from '../backoff/backoff.policy.js';
+import { InjectClock, InjectSleeper } from '../resilient-llm.constants.js';
+import { StormControl } from '../storm/storm-control.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import type { Clock, Sleeper } from '../time/clock.interface.js';
+import { callerFacingError, failureFor } from './call-failure.js';
+import type { GuardedCall, GuardedCallView } from './guarded-call.context.js';
+import { decideRetry } from './retry-decision.js';
+
+/**
+ * `@Guarded({ retry: 'handler' })`: the whole handler runs again after a retryable failure,
+ * for pure handlers that reach an LLM through something the guarded transport cannot see.
+ * Requests through the transport make one attempt each inside it. Each run is paid for.
+ */
+@Injectable()
+export class HandlerRetries {
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly storm: StormControl,
+    private readonly telemetry: ResilientLlmTelemetry,
+    @InjectClock() private readonly clock: Clock,
+    @InjectSleeper() private readonly sleeper: Sleeper,
+  ) {}
+
+  async run<T>(call: GuardedCall, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
+    const model = call.settings.model;
+    const retryBudget = this.storm.retryBudget(model);
+    retryBudget?.onFirstAttempt();
+    let previousDelayMs: number | undefined;
+    for (;;) {
+      const startedAt = this.clock.now();
+      const span = this.telemetry.startAttempt(call.span, call.run, model);
+      call.attemptSpan = span;
+      try {
+        const result = await this.telemetry.within(span, () => operation(call.view));
+        call.attempts.push({ attempt: call.run, request: 0, outcome: 'success', durationMs: this.clock.now() - startedAt });
+        this.telemetry.endAttempt(span, model);
+        retryBudget?.onSuccess();
+        return result;
+      } catch (thrown) {
+        // The transport's own refusals (budget, circuit) reach here inside the SDK's error: they are answers.
+        const error = callerFacingError(thrown, undefined);
+        const state = { attemptsMade: call.run, startedAtMs: call.startedAtMs, previousDelayMs };
+        const { decision, budgetDenied } = decideRetry(this.policy, retryBudget, state, error, call.backoff);
+        if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, model, retryBudget!.available);
+        const { kind, status } = decision.classification;
+        call.attempts.push({ attempt: call.run, request: 0, outcome: 'failure', durationMs: this.clock.now() - startedAt, failureKind: kind, upstreamStatus: status });
+        this.telemetry.endAttempt(span, model, { classification: decision.classification, retrying: decision.retry });
+        if (!decision.retry) {
+          call.giveUpReason = decision.reason;
+          throw failureFor(decision, call.run, error) ?? error;
+        }
+        // Each run is paid for: hold what was spent so far plus one more run, or stop here.
+        (await call.budget.ensureHeadroom(call.spentMicro, call.budget.estimateMicro, call.attempts.length))();
+        previousDelayMs = decision.delayMs;
+        const sleptFrom = this.clock.now();
+        try {
+          await this.sleeper.sleep(decision.delayMs, call.signal);
+        } finally {
+          this.telemetry.backoff(call.span, { startedAt: sleptFrom, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
+        }
+        call.run++;
+      }
+    }
+  }
+}

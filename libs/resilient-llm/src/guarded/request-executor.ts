@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
+import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
+import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
+import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import type { Clock, Sleeper } from '../time/clock.interface.js';
+import { AnswerReader } from '../transport/answer-reader.js';
+import { parseJsonObject } from '../transport/adapters/index.js';
+import type { UpstreamRequest } from '../transport/upstream-request.js';
+import type { GuardedCall } from './guarded-call.context.js';
+import { decideRetry } from './retry-decision.js';
+import { failureFor } from './call-failure.js';
+
+interface AttemptOutcome {
+  /** The upstream's answer; a failed one is kept whole, to hand back to the SDK on give-up. */
+  response?: Response;
+  /** Why the attempt failed; none when it succeeded. */
+  error?: unknown;
+  classification?: FailureClassification;
+  span?: Span;
+  model: string;
+  startedAt: number;
+}
+
+/**
+ * THE retry loop, for one upstream request: budget headroom for its worst case, a concurrency
+ * slot and circuit admission, the attempt under its own timeout (never past the call's
+ * deadline), classification of the answer, `Retry-After`, the retry budget, the backoff sleep.
+ * With `retry: 'handler'` it makes one attempt and leaves the retrying to the handler's loop.
+ */
+@Injectable()
+export class RequestExecutor {
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly storm: StormControl,
+    private readonly telemetry: ResilientLlmTelemetry,
+    private readonly answers: AnswerReader,
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectClock() private readonly clock: Clock,
+    @InjectSleeper() private readonly sleeper: Sleeper,
+  ) {}
+
+  async execute(call: GuardedCall, request: UpstreamRequest): Promise<Response> {
+    const handlerRetries = call.settings.retry === 'handler';
+    const retryBudget = handlerRetries ? undefined : this.storm.retryBudget(request.model ?? call.settings.model);
+    retryBudget?.onFirstAttempt();
+    let previousDelayMs: number | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(call, request, attempt, handlerRetries);
+      if (outcome.error === undefined) {
+        retryBudget?.onSuccess();
+        return outcome.response!;
+      }
+      if (handlerRetries) return this.handBack(outcome);
+      let { decision, budgetDenied } = decideRetry(this.policy, retryBudget, { attemptsMade: attempt, startedAtMs: call.startedAtMs, previousDelayMs }, outcome.error, call.backoff);
+      if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
+      if (decision.retry && !request.resendable) decision = notResendable(decision.classification);
+      this.telemetry.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
+      if (!decision.retry) {
+        call.giveUpReason = decision.reason;
+        call.failure = failureFor(decision, call.attempts.length, outcome.error);
+        return this.handBack(outcome);
+      }
+      previousDelayMs = decision.delayMs;
+      const startedAt = this.clock.now();
+      try {
+        await this.sleeper.sleep(decision.delayMs, call.signal);
+      } finally {
+        this.telemetry.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
+      }
+    }
+  }
+
+  /** One try: never sent once the call's deadline has passed. */
+  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, handlerRetries: boolean): Promise<AttemptOutcome> {
+    const now = this.clock.now();
+    if (now >= call.deadlineAtMs) throw this.deadlinePassed(call);
+    const model = this.modelFor(call, request);
+    const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
+    const freeHeadroom = await call.budget.ensureHeadroom(call.spentMicro, worstMicro, call.attempts.length);
+    let pass: UpstreamPass;
+    try {
+      pass = await this.storm.enter(model, call.strict, call.signal);
+    } catch (error) {
+      freeHeadroom();
+      throw error;
+    }
+    const span = handlerRetries ? call.attemptSpan : this.telemetry.startAttempt(call.span, attempt, model, request.operation);
+    const startedAt = this.clock.now();
+    const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+    const signals = [call.signal, timer.signal, ...(request.callerSignal ? [request.callerSignal] : [])];
+    // With `retry: 'handler'` the handler's runs are the call's attempts.
+    const record = (error?: unknown, classification?: FailureClassification) =>
+      handlerRetries ||
+      call.attempts.push({
+        attempt,
+        request: request.number,
+        outcome: error === undefined ? 'success' : 'failure',
+        durationMs: this.clock.now() - startedAt,
+        failureKind: classification?.kind,
+        upstreamStatus: classification?.status,
+      });
+    let failed: AttemptOutcome;
+    try {
+      const signal = AbortSignal.any(signals);
+      const send = () => request.send(model, signal);
+      const sent = await (span ? this.telemetry.within(span, send) : send());
+      if (sent.ok) {
+        pass.report();
+        const done = () => {
+          pass.release();
+          freeHeadroom();
+        };
+        const response = await this.answers.accept(call, request, sent, { model, span, signal, ownsSpan: !handlerRetries, record, done });
+        return { response, model, startedAt };
+      }
+      const text = await sent.text();
+      const error = APIError.generate(sent.status, parseJsonObject(text), undefined, sent.headers);
+      failed = { response: new Response(text, { status: sent.status, statusText: sent.statusText, headers: sent.headers }), error, model, span, startedAt };
+    } catch (thrown) {
+      const error = this.attemptError(thrown, call, request, timer.signal, timeoutMs);
+      failed = { error, model, span, startedAt };
+    } finally {
+      clearTimeout(timeout);
+    }
+    const classification = classifyFailure(failed.error);
+    pass.report(classification);
+    pass.release();
+    freeHeadroom();
+    // A timed-out request may still be billed by the provider: count it, as waste.
+    if (classification.kind === 'timeout' && call.budget.reservation && this.options.budget.chargeTimedOutAttempts) call.budget.chargedMicro += worstMicro;
+    record(failed.error, classification);
+    return { ...failed, classification };
+  }
+
+  /** The model to send: the strict-mode one, or a fallback while its circuit is open; priced before it is sent. */
+  private modelFor(call: GuardedCall, request: UpstreamRequest): string {
+    const requested = request.model ?? call.settings.model;
+    const wanted = call.strict ? this.storm.strictModel(requested) : requested;
+    const model = this.storm.chooseModel(wanted);
+    if (model !== wanted) this.telemetry.fallback(call.span, wanted, model);
+    return model;
+  }
+
+  /** Timeouts, aborts and connection failures, told apart the way the SDK and the classifier expect. */
+  private attemptError(thrown: unknown, call: GuardedCall, request: UpstreamRequest, timer: AbortSignal, timeoutMs: number): unknown {
+    if (call.signal.aborted || request.callerSignal?.aborted) {
+      const aborted = new Error('the request was aborted: the caller went away, or the application is shutting down', { cause: thrown });
+      aborted.name = 'AbortError';
+      return aborted;
+    }
+    if (timer.aborted) return new APIConnectionTimeoutError({ message: `Request timed out after ${timeoutMs} ms.` });
+    if (thrown instanceof APIError) return thrown;
+    return new APIConnectionError({ message: 'Connection error.', cause: thrown instanceof Error ? thrown : undefined });
+  }
+
+  private deadlinePassed(call: GuardedCall): LlmCallFailedException {
+    const classification: FailureClassification = { kind: 'timeout', retryable: true, reason: "the call's deadline passed before the request was sent" };
+    call.giveUpReason = 'deadline';
+    call.failure = new LlmCallFailedException({ retry: false, reason: 'deadline', classification }, call.attempts.length, undefined);
+    return call.failure as LlmCallFailedException;
+  }
+
+  /** What the SDK gets on give-up: the upstream's own answer (it raises its usual APIError), or the error. */
+  private handBack(outcome: AttemptOutcome): Response {
+    if (outcome.response) return outcome.response;
+    throw outcome.error;
+  }
+}
+
+function notResendable(classification: FailureClassification): Extract<RetryDecision, { retry: false }> {
+  return {
+    retry: false,
+    reason: 'not_retryable',
+    classification: { ...classification, retryable: false, reason: `${classification.reason}; a streamed request body cannot be sent again` },
+  };
+}
+
