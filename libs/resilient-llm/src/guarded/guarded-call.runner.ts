@@ -1,10 +1,11 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, HttpException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
 import { CallBudget } from '../budget/call-budget.js';
 import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import { ShuttingDownException } from '../errors/shutting-down.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
@@ -42,10 +43,11 @@ export interface GuardedCallRequest {
  * transport retries each upstream request inside it. A call started inside another joins it.
  */
 @Injectable()
-export class GuardedCallRunner implements OnApplicationShutdown {
+export class GuardedCallRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger('GuardedCallRunner');
   private readonly resolvedOverrides = new WeakMap<BackoffOptions, ResolvedBackoffOptions>();
   private readonly active = new Set<GuardedCall>();
+  private shuttingDown = false;
 
   constructor(
     private readonly budget: BudgetGuard,
@@ -57,13 +59,20 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     @InjectClock() private readonly clock: Clock,
   ) {}
 
-  onApplicationShutdown(): void {
-    for (const call of this.active) call.abort(new Error('the application is shutting down'));
+  /**
+   * Before the HTTP server closes (which waits for in-flight requests): calls in flight stop
+   * retrying at once, answer 503 with Retry-After and settle their budget, so that the process
+   * exits promptly; calls that arrive meanwhile are refused the same way.
+   */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
+    for (const call of this.active) call.abort(new ShuttingDownException());
   }
 
   async run<T>(request: GuardedCallRequest, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
     const outer = activeGuardedCall();
     if (outer) return operation(outer.view);
+    if (this.shuttingDown) throw new ShuttingDownException();
 
     const call = this.open(request);
     const unlink = this.link(call, request.signal);
@@ -74,7 +83,7 @@ export class GuardedCallRunner implements OnApplicationShutdown {
         guardedCallStorage.run(call, () => (call.settings.retry === 'handler' ? this.handlerRetries.run(call, operation) : operation(call.view))),
       );
     } catch (error) {
-      failure = request.httpErrors ? callerFacingError(error, call.failure) : error;
+      failure = request.httpErrors ? callerFacingError(error, call.failure ?? abortAnswer(call)) : error;
       throw failure;
     } finally {
       unlink();
@@ -179,6 +188,12 @@ export class GuardedCallRunner implements OnApplicationShutdown {
     signal.addEventListener('abort', abort, { once: true });
     return () => signal.removeEventListener('abort', abort);
   }
+}
+
+/** A call aborted with an HTTP answer (shutdown) gives that answer, whatever the SDK made of the abort. */
+function abortAnswer(call: GuardedCall): Error | undefined {
+  const reason: unknown = call.signal.aborted ? call.signal.reason : undefined;
+  return reason instanceof HttpException ? reason : undefined;
 }
 
 function outcomeOf(call: GuardedCall, failure: unknown): string {

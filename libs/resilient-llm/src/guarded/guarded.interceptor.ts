@@ -1,8 +1,9 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { context as otelContext } from '@opentelemetry/api';
 import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
-import { applyRetryAfter } from '../errors/retry-after.js';
+import { retryAfterOf } from '../errors/retry-after.js';
+import { isShuttingDownException } from '../errors/shutting-down.exception.js';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
@@ -11,8 +12,6 @@ import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
 
 interface HttpResponseLike {
-  setHeader?: (name: string, value: string) => unknown;
-  header?: (name: string, value: string) => unknown;
   raw?: HttpResponseLike;
   once?: (event: 'close', listener: () => void) => unknown;
   removeListener?: (event: 'close', listener: () => void) => unknown;
@@ -28,6 +27,7 @@ interface HttpResponseLike {
 export class GuardedInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
     private readonly runner: GuardedCallRunner,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
   ) {}
@@ -64,10 +64,19 @@ export class GuardedInterceptor implements NestInterceptor {
       }
     })).pipe(
       catchError((error: unknown) => {
-        applyRetryAfter(response, error);
+        if (response) this.setFailureHeaders(response, error);
         return throwError(() => error);
       }),
     );
+  }
+
+  /** Through the adapter, so that Express and Fastify responses both get them. */
+  private setFailureHeaders(response: HttpResponseLike, error: unknown): void {
+    const adapter = this.adapterHost.httpAdapter;
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) adapter.setHeader(response, 'Retry-After', String(retryAfter));
+    // A kept-alive connection would hold the closing server open until its idle timeout.
+    if (isShuttingDownException(error)) adapter.setHeader(response, 'Connection', 'close');
   }
 
   /** Aborts the call when the client goes away before the response is sent: no retries for nobody. */
