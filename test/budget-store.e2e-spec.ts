@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
 import { TypeOrmBudgetStore } from '../libs/resilient-llm/src/storage/typeorm-budget.store.js';
 import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';
+import { storeRefusedStatement } from '../libs/resilient-llm/src/storage/store-failure.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
 
 const WINDOWS = [
@@ -14,13 +16,15 @@ type Op =
   | { kind: 'reserve'; amount: number; both: boolean }
   | { kind: 'commit'; pick: number; fraction: number }
   | { kind: 'release'; pick: number; charge: number }
-  | { kind: 'expire'; pick: number };
+  | { kind: 'expire'; pick: number }
+  | { kind: 'unconfirmed'; pick: number; landed: boolean; charge: number };
 
 const operation: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('reserve' as const), amount: fc.integer({ min: 0, max: 45 }), both: fc.boolean() }),
   fc.record({ kind: fc.constant('commit' as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
   fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), charge: fc.integer({ min: 0, max: 5 }) }),
   fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('unconfirmed' as const), pick: fc.nat(), landed: fc.boolean(), charge: fc.integer({ min: 0, max: 5 }) }),
 );
 
 async function ledgerTotals(storage: ResilientLlmStorage, windowId: string) {
@@ -99,6 +103,30 @@ function storeContract(name: string, openStorage: () => Promise<{ storage: Resil
       expect((await store.readWindows([WINDOWS[0].id]))[0]).toMatchObject({ reservedMicro: 0, spentMicro: 35 });
     });
 
+    it('settles an unconfirmed reservation once, whether its insert landed, never did, or its lease expired', async () => {
+      const landed = reservation(30);
+      await store.reserve(landed);
+      const committed = { state: 'committed' as const, actualMicro: 25, wasteMicro: 1, settledAt: 5 };
+      await store.settleUnconfirmed(landed, committed);
+      await store.settleUnconfirmed(landed, committed);
+
+      const lost = reservation(20);
+      const released = { state: 'released' as const, actualMicro: 3, wasteMicro: 3, settledAt: 6 };
+      await store.settleUnconfirmed(lost, released);
+      await store.settleUnconfirmed(lost, released);
+      // The insert that timed out arrives at last: it fails, and holds nothing.
+      await expect(store.reserve(lost)).rejects.toThrow();
+
+      const expired = reservation(10, [WINDOWS[0].id], 100);
+      await store.reserve(expired);
+      expect(await store.expireLeases(101)).toBe(1);
+      await store.settleUnconfirmed(expired, { ...committed, actualMicro: 7, wasteMicro: 0 });
+
+      const [global] = await store.readWindows([WINDOWS[0].id]);
+      expect(global).toMatchObject({ reservedMicro: 0, spentMicro: 25 + 3 + 7, wasteMicro: 1 + 3 });
+      expect({ spentMicro: global.spentMicro, reservedMicro: global.reservedMicro, wasteMicro: global.wasteMicro }).toEqual(await ledgerTotals(storage, global.id));
+    });
+
     it('keeps counters equal to the ledger under random interleavings, and never admits past a limit', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(operation, { maxLength: 40 }), async (ops) => {
@@ -115,6 +143,12 @@ function storeContract(name: string, openStorage: () => Promise<{ storage: Resil
                   expect(window.spentMicro + window.reservedMicro).toBeLessThanOrEqual(window.limitMicro);
                 }
               }
+            } else if (op.kind === 'unconfirmed' && (!op.landed || open.length === 0)) {
+              // A reservation whose insert never landed: settled anyway, and its late insert holds nothing.
+              const lost = reservation(op.charge, [WINDOWS[0].id], 10);
+              const settlement = { state: 'released' as const, actualMicro: op.charge, wasteMicro: 0, settledAt: 1 };
+              await store.settleUnconfirmed(lost, settlement);
+              await expect(store.reserve({ ...lost, amountMicro: 1 })).rejects.toThrow();
             } else if (open.length > 0) {
               const [target] = open.splice(op.pick % open.length, 1);
               if (op.kind === 'commit') {
@@ -122,6 +156,11 @@ function storeContract(name: string, openStorage: () => Promise<{ storage: Resil
                 await store.settle(target.id, { state: 'committed', actualMicro, wasteMicro: 0, settledAt: 1 });
               } else if (op.kind === 'release') {
                 await store.settle(target.id, { state: 'released', actualMicro: op.charge, wasteMicro: op.charge, settledAt: 1 });
+              } else if (op.kind === 'unconfirmed') {
+                const landed = { ...reservation(target.amount, WINDOWS.map((w) => w.id), 10), id: target.id };
+                const settlement = { state: 'committed' as const, actualMicro: op.charge, wasteMicro: op.charge, settledAt: 1 };
+                await store.settleUnconfirmed(landed, settlement);
+                await store.settleUnconfirmed(landed, settlement); // retried: counted once
               } else {
                 await store.expireLeases(11);
                 open.length = 0;
@@ -154,6 +193,32 @@ storeContract('SQLite (:memory:)', async () => {
 });
 
 describe.skipIf(await skipWithoutPostgres())('PostgreSQL', () => {
+  it('cancels a statement that waits on a lock past storage.maxWaitMs: rolled back on the server, the pool still usable', async () => {
+    const schema = await createTestSchema();
+    const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: schema.url, maxWaitMs: 300 }));
+    const blocker = new pg.Client({ connectionString: schema.url });
+    try {
+      const store = new TypeOrmBudgetStore(storage.dataSource);
+      await store.upsertWindows(WINDOWS);
+      const held = { id: randomUUID(), windowIds: [WINDOWS[0].id], scope: 'global', model: 'm', amountMicro: 1, createdAt: 0, leaseExpiresAt: 1 };
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('UPDATE resilient_llm_budget_window SET limit_micro = limit_micro WHERE id = $1', [WINDOWS[0].id]);
+      const refusal = await store.reserve(held).catch((error: unknown) => error);
+      // statement_timeout: the server said no, so the reservation did nothing (no need to release it later).
+      expect((refusal as { driverError?: { code?: string } }).driverError?.code).toBe('57014');
+      expect(storeRefusedStatement(refusal)).toBe(true);
+      await blocker.query('ROLLBACK');
+      expect(await store.reserve(held)).toBe(true);
+      expect((await store.readWindows([WINDOWS[0].id]))[0].reservedMicro).toBe(1);
+    } finally {
+      await blocker.end();
+      await storage.close();
+      await schema.drop();
+    }
+  });
+
+
   storeContract('PostgreSQL', async () => {
     const schema = await createTestSchema();
     const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: schema.url }));

@@ -20,6 +20,9 @@ export class CallBudget {
   inFlightMicro = 0;
   private admission?: Promise<BudgetReservation | undefined>;
   private rejectionReported = false;
+  // Top-ups run one at a time: parallel requests each computing "missing" from the same held
+  // amount would each reserve the whole shortfall, and refuse calls the budget could hold.
+  private topUps: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly guard: BudgetGuard,
@@ -28,6 +31,8 @@ export class CallBudget {
     /** The call's own estimate, reserved before the handler's body runs; 0 for a lone request. */
     readonly estimateMicro: number,
     private readonly events: CallBudgetEvents,
+    /** When the call gives up (epoch ms, the module's clock): no wait for the store outlasts it. */
+    private readonly deadlineAtMs: () => number | undefined = () => undefined,
   ) {}
 
   get enabled(): boolean {
@@ -44,8 +49,9 @@ export class CallBudget {
   /**
    * Makes sure the reservation covers what the call spent, its requests in flight, and one more
    * request of `worstMicro`, which counts as in flight until the returned function runs.
+   * `spentMicro` is read when the top-up runs, after those queued before it.
    */
-  async ensureHeadroom(spentMicro: number, worstMicro: number, afterAttempts: number): Promise<() => void> {
+  async ensureHeadroom(spentMicro: () => number, worstMicro: number, afterAttempts: number): Promise<() => void> {
     this.inFlightMicro += worstMicro;
     let released = false;
     const release = () => {
@@ -53,12 +59,17 @@ export class CallBudget {
       released = true;
       this.inFlightMicro -= worstMicro;
     };
-    if (!this.guard.enabled) return release;
+    // A request that costs nothing (a GET) needs no reservation of its own.
+    if (!this.guard.enabled || (worstMicro === 0 && !this.admission)) return release;
     try {
-      const reservation = await this.admit(spentMicro + this.inFlightMicro);
+      const reservation = await this.admit(spentMicro() + this.inFlightMicro);
       if (!reservation) return release;
-      const missing = spentMicro + this.inFlightMicro - this.guard.heldMicro(reservation);
-      if (missing > 0) await this.guard.topUp(reservation, missing, afterAttempts);
+      const topUp = this.topUps.then(() => {
+        const missing = spentMicro() + this.inFlightMicro - this.guard.heldMicro(reservation);
+        return missing > 0 ? this.guard.topUp(reservation, missing, afterAttempts, this.deadlineAtMs()) : undefined;
+      });
+      this.topUps = topUp.catch(() => undefined);
+      await topUp;
       return release;
     } catch (error) {
       release();
@@ -74,7 +85,7 @@ export class CallBudget {
 
   private async reserve(amountMicro: number): Promise<BudgetReservation> {
     try {
-      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model });
+      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model, deadlineAtMs: this.deadlineAtMs() });
     } catch (error) {
       this.reportRejection(error);
       throw error;

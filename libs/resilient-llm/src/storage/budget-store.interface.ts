@@ -44,8 +44,13 @@ export interface BudgetStore {
   reserve(reservation: NewReservation): Promise<boolean>;
   /** Settles a held (or lease-expired) reservation once; `false` if it was already settled. */
   settle(reservationId: string, settlement: Settlement): Promise<boolean>;
-  /** Records spend that had no reservation (a call admitted while the store was down). */
-  recordUnreservedSpend(reservation: NewReservation, actualMicro: number, wasteMicro: number): Promise<void>;
+  /**
+   * Settles a reservation whose insert the store never confirmed (it timed out, or the store was
+   * down and the call was admitted): settles the row if the insert did land, inserts it already
+   * settled if not (so that an insert arriving later fails and holds nothing), and does nothing
+   * when it is settled already. Safe to retry.
+   */
+  settleUnconfirmed(reservation: NewReservation, settlement: Settlement): Promise<void>;
   /** Returns the money of held reservations whose lease ended before `nowMs`; how many expired. */
   expireLeases(nowMs: number): Promise<number>;
   readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]>;

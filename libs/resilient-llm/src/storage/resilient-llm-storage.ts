@@ -3,11 +3,11 @@ import { DataSource } from 'typeorm';
 import { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
 import type { ResolvedStorageOptions } from './storage-options.interface.js';
 import { commitInGroups } from './sql-statements.js';
+import { SqliteFileIdentity } from './sqlite-file-identity.js';
+import { driverOptions, migrate, retryWhileLocked } from './storage-opening.js';
 import { describeStorage } from './storage-options.validation.js';
 
 const MIGRATIONS_TABLE = 'resilient_llm_migrations';
-// Any constant: replicas starting together take turns running the migrations.
-const MIGRATION_LOCK_KEY = 7_211_004_113;
 
 /**
  * The database the library keeps its ledger in: a DataSource it opens (and closes) itself,
@@ -27,23 +27,23 @@ export class ResilientLlmStorage {
       return new ResilientLlmStorage(storage.dataSource, false);
     }
     const dataSource = new DataSource({
-      ...(storage.kind === 'postgres'
-        ? { type: 'postgres' as const, url: storage.url }
-        : {
-            type: 'better-sqlite3' as const,
-            database: storage.database,
-            timeout: storage.busyTimeoutMs,
-            enableWAL: storage.database !== ':memory:',
-          }),
+      ...driverOptions(storage),
       entities: RESILIENT_LLM_ENTITIES,
       migrations: RESILIENT_LLM_MIGRATIONS,
       migrationsTableName: MIGRATIONS_TABLE,
       synchronize: false,
       logging: false,
     });
+    const sqliteFile = storage.kind === 'sqlite' && storage.database !== ':memory:' ? storage.database : undefined;
+    const lockWaitMs = storage.kind === 'sqlite' ? storage.busyTimeoutMs : 0;
     try {
       await dataSource.initialize();
-      await ResilientLlmStorage.migrate(dataSource);
+      const connection = (dataSource.driver as { databaseConnection?: { pragma(source: string): unknown } }).databaseConnection;
+      // Another process may hold the file's lock: wait for it off the event loop, as statements do.
+      await retryWhileLocked(lockWaitMs, async () => {
+        if (sqliteFile) connection?.pragma('journal_mode = WAL');
+        await migrate(dataSource);
+      });
     } catch (error) {
       if (dataSource.isInitialized) await dataSource.destroy();
       throw new Error(
@@ -51,24 +51,9 @@ export class ResilientLlmStorage {
         { cause: error },
       );
     }
-    commitInGroups(dataSource);
+    commitInGroups(dataSource, { lockWaitMs, file: sqliteFile ? SqliteFileIdentity.of(sqliteFile) : undefined });
     ResilientLlmStorage.logger.log(`Store: ${describeStorage(storage)}`);
     return new ResilientLlmStorage(dataSource, true);
-  }
-
-  private static async migrate(dataSource: DataSource): Promise<void> {
-    if (dataSource.options.type !== 'postgres') {
-      await dataSource.runMigrations({ transaction: 'all' });
-      return;
-    }
-    const lock = dataSource.createQueryRunner();
-    try {
-      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      await dataSource.runMigrations({ transaction: 'all' });
-    } finally {
-      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-      await lock.release();
-    }
   }
 
   private static async assertSchema(dataSource: DataSource): Promise<void> {

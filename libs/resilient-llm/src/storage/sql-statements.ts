@@ -1,14 +1,18 @@
-import type { DataSource } from 'typeorm';
-import { type SqliteConnection, SqliteStatements, type StatementResult } from './sqlite-statements.js';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { type OwnConnectionSettings, type SqliteConnection, SqliteStatements, type StatementResult } from './sqlite-statements.js';
+import { storeRefusedStatement } from './store-failure.js';
 
 const DEADLOCK = '40P01';
 
-/** The DataSources the library opened itself: no host code shares their connection. */
-const ownDataSources = new WeakSet<DataSource>();
+/** The DataSources the library opened itself (no host code shares their connection), with their settings. */
+const ownDataSources = new WeakMap<DataSource, OwnConnectionSettings>();
 
-/** Lets the library's statements on this DataSource commit in groups (`SqliteStatements.grouped`). */
-export function commitInGroups(dataSource: DataSource): void {
-  ownDataSources.add(dataSource);
+/**
+ * Lets the library's statements on this DataSource commit in groups (`SqliteStatements.grouped`),
+ * wait for SQLite's write lock off the event loop, and check that its file is still in place.
+ */
+export function commitInGroups(dataSource: DataSource, settings: OwnConnectionSettings = { lockWaitMs: 0 }): void {
+  ownDataSources.set(dataSource, settings);
 }
 
 /**
@@ -47,8 +51,9 @@ export class SqlStatements {
   async run<T = unknown>(sql: string, parameters: unknown[]): Promise<StatementResult<T>> {
     const sqlite = this.sqliteConnection();
     if (!sqlite) return this.runThroughTypeOrm<T>(sql, parameters);
-    const statements = SqliteStatements.of(sqlite);
-    return ownDataSources.has(this.dataSource) ? statements.grouped<T>(sql, parameters) : statements.alone<T>(sql, parameters);
+    const own = ownDataSources.get(this.dataSource);
+    const statements = SqliteStatements.of(sqlite, own);
+    return own ? statements.grouped<T>(sql, parameters) : statements.alone<T>(sql, parameters);
   }
 
   private sqliteConnection(): SqliteConnection | undefined {
@@ -60,16 +65,25 @@ export class SqlStatements {
   private async runThroughTypeOrm<T>(sql: string, parameters: unknown[]): Promise<StatementResult<T>> {
     for (let attempt = 1; ; attempt++) {
       const runner = this.dataSource.createQueryRunner();
+      let unusable: unknown;
       try {
         const result = await runner.query(sql, parameters, true);
         return { records: (result.records ?? []) as T[], affected: result.affected ?? 0 };
       } catch (error) {
+        // A timeout or a lost connection leaves the connection busy with a statement nobody awaits.
+        if (!storeRefusedStatement(error)) unusable = error;
         // PostgreSQL picks one of two lock waiters as a deadlock victim; its statement did nothing.
         const code = (error as { driverError?: { code?: string } }).driverError?.code;
         if (code !== DEADLOCK || attempt >= 5) throw error;
       } finally {
-        await runner.release();
+        await release(runner, unusable);
       }
     }
   }
+}
+
+/** Gives the connection back to the pool, or has the pool close it (pg-pool does when released with an error). */
+function release(runner: QueryRunner, unusable: unknown): Promise<void> {
+  const releaseWith = (runner as { releasePostgresConnection?: (error?: unknown) => Promise<void> }).releasePostgresConnection;
+  return unusable !== undefined && releaseWith ? releaseWith.call(runner, unusable) : runner.release();
 }

@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStatements } from './sqlite-statements.js';
+import { SqliteFileIdentity } from './sqlite-file-identity.js';
+import { SYNC_LOCK_WAIT_MS, SqliteStatements } from './sqlite-statements.js';
 
 const SCHEMA = `
   CREATE TABLE ledger (id TEXT PRIMARY KEY, amount INTEGER NOT NULL);
@@ -92,6 +94,81 @@ describe('SqliteStatements', () => {
       expect(db.inTransaction).toBe(true);
       db.exec('ROLLBACK');
       expect(ids(db)).toEqual([]);
+    });
+  });
+
+  describe('grouped, waiting for the write lock', () => {
+    let dir: string;
+    let file: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'sqlite-statements-'));
+      file = join(dir, 'ledger.sqlite');
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** The library's own connection: a busy timeout of a few milliseconds, the rest waited for on a timer. */
+    function ownConnection(lockWaitMs: number, now?: () => number) {
+      const db = open(file);
+      db.pragma(`busy_timeout = ${SYNC_LOCK_WAIT_MS}`);
+      return { db, statements: SqliteStatements.of(db, { lockWaitMs, now }) };
+    }
+
+    it('keeps the writes waiting, without blocking the event loop, until the lock is free', async () => {
+      const { db, statements } = ownConnection(60_000);
+      const locker = new Database(file, { timeout: 50 });
+      try {
+        locker.exec('BEGIN IMMEDIATE');
+        const writes = Promise.all([insert(statements, 'a', 1), insert(statements, 'b', 2)]);
+        // Timers run while the writes wait: the loop is free. Each try blocks it for SYNC_LOCK_WAIT_MS at most.
+        let ticks = 0;
+        await new Promise<void>((resolve) => {
+          const ticker = setInterval(() => ++ticks === 5 && (clearInterval(ticker), resolve()), 1);
+        });
+        expect(ids(locker)).toEqual([]);
+        locker.exec('COMMIT');
+        await writes;
+        expect(ids(locker)).toEqual(['a', 'b']);
+      } finally {
+        locker.close();
+        db.close();
+      }
+    });
+
+    it('fails a write whose lock wait is spent, with the busy error', async () => {
+      let now = 0;
+      const { db, statements } = ownConnection(100, () => now);
+      const locker = new Database(file, { timeout: 50 });
+      try {
+        locker.exec('BEGIN IMMEDIATE');
+        const write = insert(statements, 'a', 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        now = 100;
+        await expect(write).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+        locker.exec('ROLLBACK');
+        await insert(statements, 'b', 1);
+        expect(ids(db)).toEqual(['b']);
+      } finally {
+        locker.close();
+        db.close();
+      }
+    });
+
+    it.each([
+      ['removed', (path: string) => rmSync(path)],
+      ['replaced', (path: string) => (new Database(`${path}.new`).close(), renameSync(`${path}.new`, path))],
+    ])('refuses every statement, naming the path, once its file was %s (reads alone do not check)', async (change, act) => {
+      const errors = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      const db = open(file);
+      const statements = SqliteStatements.of(db, { lockWaitMs: 0, file: SqliteFileIdentity.of(file) });
+      await insert(statements, 'a', 1);
+      act(file);
+      // A read of the old file still answers: only writes pay for the check.
+      await expect(statements.grouped('SELECT COUNT(*) AS n FROM ledger', [])).resolves.toMatchObject({ records: [{ n: 1 }] });
+      await expect(insert(statements, 'b', 2)).rejects.toThrow(`"${file}" was ${change}`);
+      await expect(statements.grouped('SELECT COUNT(*) AS n FROM ledger', [])).rejects.toThrow(`"${file}" was ${change}`);
+      expect(errors).toHaveBeenCalledOnce();
+      errors.mockRestore();
+      db.close();
     });
   });
 

@@ -1,27 +1,27 @@
-/** The part of a better-sqlite3 prepared statement the library uses. */
-export interface PreparedStatement {
-  readonly reader: boolean;
-  all(...parameters: unknown[]): unknown[];
-  run(...parameters: unknown[]): { changes: number };
-}
+import { Logger } from '@nestjs/common';
+import type { OwnConnectionSettings, PreparedStatement, SqliteConnection, StatementResult } from './sqlite-connection.interface.js';
+import { isSqliteBusy } from './store-failure.js';
 
-/** The part of a better-sqlite3 connection the library uses. */
-export interface SqliteConnection {
-  readonly inTransaction: boolean;
-  prepare(sql: string): PreparedStatement;
-}
+export type { OwnConnectionSettings, PreparedStatement, SqliteConnection, StatementResult };
 
-export interface StatementResult<T> {
-  records: T[];
-  affected: number;
-}
+/**
+ * better-sqlite3 waits for a lock inside the event loop: its own connection gets this busy
+ * timeout only, enough to ride out another process's commit; longer waits are retries below.
+ */
+export const SYNC_LOCK_WAIT_MS = 5;
+const FIRST_LOCK_RETRY_MS = 5;
+const MAX_LOCK_RETRY_MS = 50;
 
 interface QueuedStatement {
   statement: PreparedStatement;
   parameters: unknown[];
   resolve: (result: StatementResult<unknown>) => void;
   reject: (error: unknown) => void;
+  /** Until when (settings.now) it may wait for the write lock. */
+  waitUntil: number;
 }
+
+type Locked = { queued: QueuedStatement; error: unknown };
 
 /**
  * The library's statements on one better-sqlite3 connection, prepared once each.
@@ -32,22 +32,34 @@ interface QueuedStatement {
  * stays atomic by itself (a trigger's RAISE(ABORT) undoes only its own statement), and each
  * caller hears back after the commit. A batch with fewer than two writes runs statement by
  * statement, so reads never wait for the write lock.
+ *
+ * While another connection holds the write lock, the writes wait in the queue and the batch is
+ * tried again on a timer (5 ms, doubling to 50 ms), each statement until its `lockWaitMs` is
+ * spent: the event loop is never blocked for longer than `SYNC_LOCK_WAIT_MS` per try.
  */
 export class SqliteStatements {
   private static readonly byConnection = new WeakMap<SqliteConnection, SqliteStatements>();
+  private static readonly logger = new Logger('ResilientLlmStorage');
   private readonly prepared = new Map<string, PreparedStatement>();
+  private readonly now: () => number;
   private queue: QueuedStatement[] = [];
   private scheduled = false;
-  /** Set when a failed commit could not be rolled back: the connection is stuck in a transaction. */
+  private lockRetries = 0;
+  /** Set when the connection cannot be used any more: a failed rollback, a file removed under it. */
   private broken?: unknown;
 
-  private constructor(private readonly connection: SqliteConnection) {}
+  private constructor(
+    private readonly connection: SqliteConnection,
+    private readonly settings: OwnConnectionSettings,
+  ) {
+    this.now = settings.now ?? (() => performance.now());
+  }
 
-  /** One per connection, shared by every store that uses it. */
-  static of(connection: SqliteConnection): SqliteStatements {
+  /** One per connection, shared by every store that uses it; `settings` count when it is first asked for. */
+  static of(connection: SqliteConnection, settings: OwnConnectionSettings = { lockWaitMs: 0 }): SqliteStatements {
     let statements = SqliteStatements.byConnection.get(connection);
     if (!statements) {
-      statements = new SqliteStatements(connection);
+      statements = new SqliteStatements(connection, settings);
       SqliteStatements.byConnection.set(connection, statements);
     }
     return statements;
@@ -62,26 +74,58 @@ export class SqliteStatements {
   grouped<T>(sql: string, parameters: unknown[]): Promise<StatementResult<T>> {
     return new Promise<StatementResult<T>>((resolve, reject) => {
       if (this.broken) return reject(this.broken);
-      this.queue.push({ statement: this.statement(sql), parameters, resolve: resolve as QueuedStatement['resolve'], reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      const waitUntil = this.now() + this.settings.lockWaitMs;
+      this.queue.push({ statement: this.statement(sql), parameters, resolve: resolve as QueuedStatement['resolve'], reject, waitUntil });
+      if (!this.scheduled) this.schedule(0);
     });
+  }
+
+  private schedule(delayMs: number): void {
+    this.scheduled = true;
+    if (delayMs === 0) setImmediate(() => this.flush());
+    // Kept referenced: a statement waiting for the lock is work in progress, and its wait is bounded.
+    else setTimeout(() => this.flush(), delayMs);
   }
 
   private flush(): void {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
+    const fault = this.broken ?? this.fileChange(batch);
+    if (fault) {
+      this.rejectAll(batch, fault);
+      return;
+    }
+    const now = this.now();
+    const waiting: QueuedStatement[] = [];
+    for (const { queued, error } of this.runBatch(batch)) {
+      if (now < queued.waitUntil) waiting.push(queued);
+      else queued.reject(error); // its lock wait is spent
+    }
+    if (waiting.length === 0) {
+      this.lockRetries = 0;
+      return;
+    }
+    // Nothing was queued while the batch ran (it is synchronous): the waiting writes keep their order.
+    this.queue = waiting;
+    this.schedule(Math.min(MAX_LOCK_RETRY_MS, FIRST_LOCK_RETRY_MS * 2 ** Math.min(this.lockRetries++, 4)));
+  }
+
+  /** Runs a batch; returns the statements that found the write lock taken. */
+  private runBatch(batch: QueuedStatement[]): Locked[] {
     const writes = batch.filter((queued) => !queued.statement.reader).length;
     // Inside a transaction someone else opened on this connection, the statements join it, as they would alone.
-    if (writes < 2 || this.connection.inTransaction) return batch.forEach((queued) => this.settleAlone(queued));
+    if (writes < 2 || this.connection.inTransaction) return this.runAlone(batch);
     try {
       this.statement('BEGIN IMMEDIATE').run();
     } catch (error) {
-      // Another connection holds the write lock: the writes fail as they would have alone; WAL reads need no lock.
-      return batch.forEach((queued) => (queued.statement.reader ? this.settleAlone(queued) : queued.reject(error)));
+      // Another connection holds the write lock: WAL reads need no lock, the writes wait for it (or fail).
+      const locked = this.runAlone(batch.filter((queued) => queued.statement.reader));
+      for (const queued of batch.filter((queued) => !queued.statement.reader)) {
+        if (isSqliteBusy(error)) locked.push({ queued, error });
+        else queued.reject(error);
+      }
+      return locked;
     }
     const outcomes: Array<{ result?: StatementResult<unknown>; error?: unknown }> = [];
     for (const queued of batch) {
@@ -104,6 +148,30 @@ export class SqliteStatements {
       if (result) queued.resolve(result);
       else queued.reject(error);
     });
+    return [];
+  }
+
+  private runAlone(batch: QueuedStatement[]): Locked[] {
+    const locked: Locked[] = [];
+    for (const queued of batch) {
+      try {
+        queued.resolve(this.execute(queued.statement, queued.parameters));
+      } catch (error) {
+        if (isSqliteBusy(error)) locked.push({ queued, error });
+        else queued.reject(error);
+      }
+    }
+    return locked;
+  }
+
+  /** Checked before writing: a removed or replaced file breaks the connection for good, and is logged once. */
+  private fileChange(batch: QueuedStatement[]): unknown {
+    if (!this.settings.file || batch.every((queued) => queued.statement.reader)) return undefined;
+    const change = this.settings.file.change();
+    if (!change) return undefined;
+    this.broken = change;
+    SqliteStatements.logger.error(change.message);
+    return change;
   }
 
   private rollBackAfter(commitError: unknown): void {
@@ -114,14 +182,6 @@ export class SqliteStatements {
     }
     // Still in the transaction: later statements would join it and never be committed.
     if (this.connection.inTransaction) this.broken = commitError;
-  }
-
-  private settleAlone(queued: QueuedStatement): void {
-    try {
-      queued.resolve(this.execute(queued.statement, queued.parameters));
-    } catch (error) {
-      queued.reject(error);
-    }
   }
 
   private execute(statement: PreparedStatement, parameters: unknown[]): StatementResult<unknown> {
@@ -138,7 +198,8 @@ export class SqliteStatements {
     return statement;
   }
 
-  private rejectAll(batch: QueuedStatement[], error: unknown): void {
+  private rejectAll(batch: QueuedStatement[], error: unknown): Locked[] {
     for (const queued of batch) queued.reject(error);
+    return [];
   }
 }

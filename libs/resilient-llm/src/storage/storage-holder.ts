@@ -14,7 +14,14 @@ export class ResilientLlmStorageHolder implements OnApplicationShutdown {
   constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
 
   open(): Promise<ResilientLlmStorage> {
-    this.opening ??= ResilientLlmStorage.open(this.options.storage);
+    if (!this.opening) {
+      const opening = ResilientLlmStorage.open(this.options.storage);
+      // A database that could not be opened (down, locked) is tried again by the next caller.
+      opening.catch(() => {
+        if (this.opening === opening) this.opening = undefined;
+      });
+      this.opening = opening;
+    }
     return this.opening;
   }
 

@@ -12,11 +12,22 @@ export interface StorageOptions {
    * `RESILIENT_LLM_ENTITIES` and its migrations `RESILIENT_LLM_MIGRATIONS`, already run.
    */
   dataSource?: DataSource;
-  /** How long an SQLite write waits for another process's lock, in milliseconds. Default 5 000. */
+  /**
+   * The longest a call waits for the store, in milliseconds (less when the call's deadline is
+   * nearer): past it the call is refused with 503 (or admitted, with `budget.onStoreError:
+   * 'fail-open'`). On the database the module opens it is also PostgreSQL's connect timeout,
+   * `statement_timeout` and client-side query timeout. From 1 to 60 000; default 2 000.
+   */
+  maxWaitMs?: number;
+  /**
+   * How long an SQLite statement waits for another connection's write lock, in milliseconds;
+   * the wait is retries on a timer, never a block of the event loop. From 0 to `maxWaitMs`;
+   * default `maxWaitMs`.
+   */
   sqliteBusyTimeoutMs?: number;
 }
 
 export type ResolvedStorageOptions =
-  | { kind: 'sqlite'; database: string; busyTimeoutMs: number }
-  | { kind: 'postgres'; url: string }
-  | { kind: 'external'; dataSource: DataSource };
+  | { kind: 'sqlite'; database: string; busyTimeoutMs: number; maxWaitMs: number }
+  | { kind: 'postgres'; url: string; maxWaitMs: number }
+  | { kind: 'external'; dataSource: DataSource; maxWaitMs: number };

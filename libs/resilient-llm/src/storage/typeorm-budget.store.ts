@@ -12,6 +12,7 @@ import type {
 const WINDOW_COLUMNS = 'id, scope, kind, period, starts_at, ends_at, limit_micro, spent_micro, reserved_micro, waste_micro';
 const EXHAUSTED = 'resilient_llm:budget_exhausted';
 const EXPIRY_BATCH = 100;
+const RESERVATIONS = 'resilient_llm_budget_reservation';
 
 interface WindowRecord {
   id: string;
@@ -64,7 +65,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async reserve(reservation: NewReservation): Promise<boolean> {
     try {
-      await this.insertReservation(reservation, 'held', 0, 0);
+      await this.insertReservation(reservation, { state: 'held', actualMicro: 0, wasteMicro: 0, settledAt: null });
       return true;
     } catch (error) {
       if ((error as Error).message?.includes(EXHAUSTED)) return false;
@@ -72,35 +73,38 @@ export class TypeOrmBudgetStore implements BudgetStore {
     }
   }
 
-  async recordUnreservedSpend(reservation: NewReservation, actualMicro: number, wasteMicro: number): Promise<void> {
-    // Retried after a failure that may have written it: the second time it is a no-op.
-    await this.insertReservation({ ...reservation, amountMicro: 0 }, 'committed', actualMicro, wasteMicro, reservation.createdAt, true);
+  async settleUnconfirmed(reservation: NewReservation, settlement: Settlement): Promise<void> {
+    // Inserted settled, the row holds nothing (amount 0); found held or expired, it is settled in place.
+    await this.insertReservation(
+      { ...reservation, amountMicro: 0 },
+      settlement,
+      ` ON CONFLICT (id) DO UPDATE SET state = excluded.state, actual_micro = excluded.actual_micro,
+          waste_micro = excluded.waste_micro, settled_at = excluded.settled_at
+        WHERE ${RESERVATIONS}.settled_at IS NULL AND ${RESERVATIONS}.state IN ('held', 'expired')`,
+    );
   }
 
   private async insertReservation(
     reservation: NewReservation,
-    state: 'held' | 'committed',
-    actualMicro: number,
-    wasteMicro: number,
-    settledAt: number | null = null,
-    ignoreDuplicate = false,
+    outcome: { state: 'held' | Settlement['state']; actualMicro: number; wasteMicro: number; settledAt: number | null },
+    onConflict = '',
   ): Promise<void> {
     await this.sql.run(
-      `INSERT INTO resilient_llm_budget_reservation
+      `INSERT INTO ${RESERVATIONS}
          (id, window_ids, scope, model, amount_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
-       VALUES (${this.sql.params(11)})${ignoreDuplicate ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
+       VALUES (${this.sql.params(11)})${onConflict}`,
       [
         reservation.id,
         JSON.stringify(reservation.windowIds),
         reservation.scope,
         reservation.model,
         reservation.amountMicro,
-        actualMicro,
-        wasteMicro,
-        state,
+        outcome.actualMicro,
+        outcome.wasteMicro,
+        outcome.state,
         reservation.createdAt,
         reservation.leaseExpiresAt,
-        settledAt,
+        outcome.settledAt,
       ],
     );
   }

@@ -29,7 +29,14 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
   constructor(private readonly holder: ResilientLlmStorageHolder) {}
 
   private sql(): Promise<SqlStatements> {
-    this.statements ??= this.holder.open().then((storage) => new SqlStatements(storage.dataSource));
+    if (!this.statements) {
+      const statements = this.holder.open().then((storage) => new SqlStatements(storage.dataSource));
+      // A store that could not be opened is tried again on the next request.
+      statements.catch(() => {
+        if (this.statements === statements) this.statements = undefined;
+      });
+      this.statements = statements;
+    }
     return this.statements;
   }
 

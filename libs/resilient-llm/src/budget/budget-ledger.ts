@@ -1,0 +1,64 @@
+import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, NewReservation, Settlement } from '../storage/budget-store.interface.js';
+import { withinStoreWait } from '../storage/store-wait.js';
+import type { BudgetWindowCache } from './budget-window-cache.js';
+import type { StoreWrite } from './deferred-store-writes.js';
+
+/**
+ * The guard's steps on the budget store, each one bounded: a wait given up on aborts the steps
+ * still to come, so an abandoned call sends nothing more to the store.
+ */
+export class BudgetLedger {
+  constructor(
+    private readonly store: BudgetStore,
+    private readonly windows: BudgetWindowCache,
+  ) {}
+
+  /** Inserts a held row within `waitMs`; refuses with 429 naming the window that could not hold it. */
+  async hold(row: NewReservation, windows: readonly BudgetWindowRow[], now: number, waitMs: number, afterAttempts?: number): Promise<void> {
+    const store = this.store;
+    await withinStoreWait(waitMs, async (signal) => {
+      await this.ensureWindows(windows);
+      signal.throwIfAborted();
+      if (await store.reserve(row)) return;
+      signal.throwIfAborted();
+      // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
+      if ((await store.expireLeases(now)) > 0) {
+        signal.throwIfAborted();
+        if (await store.reserve(row)) return;
+      }
+      signal.throwIfAborted();
+      const snapshots = await store.readWindows(row.windowIds);
+      const blocking = snapshots.find((w) => w.spentMicro + w.reservedMicro + row.amountMicro > w.limitMicro) ?? snapshots[0];
+      throw new BudgetExhaustedException({ ...blocking, kind: blocking.kind, scope: blocking.scope }, row.amountMicro, now, afterAttempts);
+    });
+  }
+
+  /** The windows as they stand; none when the store does not answer within `waitMs` (a snapshot is never worth failing a call for). */
+  snapshot(windowIds: string[], waitMs: number): Promise<BudgetWindowSnapshot[]> {
+    return withinStoreWait(waitMs, () => this.store.readWindows(windowIds)).catch(() => []);
+  }
+
+  settlement(rowId: string, settlement: Settlement): StoreWrite {
+    return { run: async () => void (await this.store.settle(rowId, settlement)), description: `settlement of ${rowId}` };
+  }
+
+  /** Settles a row whether or not its insert landed (it timed out, or the call was admitted without the store). */
+  unconfirmedSettlement(row: NewReservation, windows: readonly BudgetWindowRow[], settlement: Settlement): StoreWrite {
+    return {
+      run: async () => {
+        // Its windows may not be in the store yet (the store was down from the start).
+        await this.ensureWindows(windows);
+        await this.store.settleUnconfirmed(row, settlement);
+      },
+      description: `settlement of ${row.id} (not confirmed by the store)`,
+    };
+  }
+
+  private async ensureWindows(windows: readonly BudgetWindowRow[]): Promise<void> {
+    const missing = this.windows.notStored(windows);
+    if (missing.length === 0) return;
+    await this.store.upsertWindows(missing);
+    this.windows.markStored(missing);
+  }
+}

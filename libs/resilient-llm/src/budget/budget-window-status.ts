@@ -1,0 +1,31 @@
+import { microUsdToUsd } from '../pricing/price-table.js';
+import type { BudgetWindowSnapshot } from '../storage/budget-store.interface.js';
+import type { ResolvedBudgetOptions } from './budget-options.interface.js';
+import { scopeKeyOf } from './budget-scope.js';
+import { budgetStateOf } from './budget-state.js';
+import type { BudgetWindowStatus } from './budget-status.interface.js';
+
+/** A stored window as users see it: dollars next to micro-dollars, its ratio and state. */
+export function describeWindow(window: BudgetWindowSnapshot, thresholds: Pick<ResolvedBudgetOptions, 'warningRatio' | 'criticalRatio'>): BudgetWindowStatus {
+  const used = window.spentMicro + window.reservedMicro;
+  return {
+    scope: scopeKeyOf(window.scope),
+    window: window.kind,
+    period: window.period,
+    startsAt: new Date(window.startsAt).toISOString(),
+    endsAt: new Date(window.endsAt).toISOString(),
+    limitMicroUsd: window.limitMicro,
+    spentMicroUsd: window.spentMicro,
+    reservedMicroUsd: window.reservedMicro,
+    wasteMicroUsd: window.wasteMicro,
+    limitUsd: microUsdToUsd(window.limitMicro),
+    spentUsd: microUsdToUsd(window.spentMicro),
+    reservedUsd: microUsdToUsd(window.reservedMicro),
+    ratio: window.limitMicro === 0 ? 1 : used / window.limitMicro,
+    state: budgetStateOf(used, window.limitMicro, thresholds.warningRatio, thresholds.criticalRatio),
+  };
+}
+
+/** The window closest to its limit. */
+export const tightestOf = (statuses: BudgetWindowStatus[]): BudgetWindowStatus | undefined =>
+  statuses.reduce<BudgetWindowStatus | undefined>((tightest, status) => (!tightest || status.ratio > tightest.ratio ? status : tightest), undefined);
