@@ -12,8 +12,9 @@ import { TracingLifecycle } from './tracing.lifecycle.js';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment }),
     ResilientLlmModule.forRootAsync({
-      // GET /resilient-llm/budget: open here for the demo; protect it in a real app (budgetView: { guards }).
-      budgetView: true,
+      // GET /resilient-llm/budget: a caller sees its own x-tenant-id scope, and here the global one too.
+      // The header is whatever the client says: a real app takes the scope from its authentication.
+      budgetView: { showGlobal: true },
       imports: [EmbeddedUpstreamModule],
       inject: [ConfigService, EmbeddedUpstream],
       useFactory: (config: ConfigService<AppEnvironment, true>, embedded: EmbeddedUpstream) => ({

@@ -30,10 +30,13 @@ describe('example app with a daily budget', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 429, 429, 429]);
     expect(upstream.stats().totalRequests).toBe(7);
 
-    const view = await testApp.http().get('/resilient-llm/budget?scope=acme').expect(200);
+    // The view is bound to the caller: acme reads its own scope (and, in the demo, the global one).
+    const view = await testApp.http().get('/resilient-llm/budget').set('x-tenant-id', 'acme').expect(200);
     expect(view.body.global.windows).toEqual([
       expect.objectContaining({ scope: 'global', window: 'daily', limitUsd: 0.0007, spentMicroUsd: 7 * 16, reservedMicroUsd: 0, ratio: 0.16, state: 'healthy' }),
     ]);
     expect(view.body.scope).toEqual({ scope: 'acme', state: 'healthy', windows: [] });
+    const other = await testApp.http().get('/resilient-llm/budget?scope=globex').set('x-tenant-id', 'acme').expect(403);
+    expect(other.body).toMatchObject({ code: 'budget_scope_forbidden' });
   });
 });

@@ -1,5 +1,6 @@
 import { FaultUpstream } from '@app/fault-upstream';
 import {
+  MAX_IDEMPOTENT_BODY_DEPTH,
   type IdempotencyStore,
   RESILIENT_LLM_IDEMPOTENCY_STORE,
   type ResilientLlmModuleOptions,
@@ -8,11 +9,11 @@ import {
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { OrdersController, idempotencyModule } from './apps/idempotency.app.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 
 const skipPostgres = await skipWithoutPostgres();
 
-describe('@Idempotent', () => {
+describe.each(HTTP_ADAPTERS)('@Idempotent on %s', (adapter) => {
   let upstream: FaultUpstream;
   const apps: TestApp[] = [];
 
@@ -31,6 +32,7 @@ describe('@Idempotent', () => {
     const app = await createTestApp(
       { imports: [idempotencyModule({ client: { apiKey: 't', baseURL: upstream.baseURL }, storage: { database: ':memory:' }, scope: { header: 'x-tenant-id' }, ...options })] },
       clock,
+      adapter,
     );
     apps.push(app);
     return { ...app, orders: app.app.get(OrdersController) };
@@ -125,6 +127,36 @@ describe('@Idempotent', () => {
     expect(await storedRecords(apps[0])).toEqual([]);
   });
 
+  it('refuses a repeated key header (Node would join it into one "dup-a, dup-b") with a 400, and runs nothing', async () => {
+    const { http, orders } = await boot();
+    for (const keys of [['dup-a', 'dup-b'], ['same', 'same']]) {
+      // An array goes out as one header line per value (superagent's types say so for Cookie only).
+      const response = await http().post('/orders').set('Idempotency-Key', keys as unknown as string).send({ item: 'lamp' }).expect(400);
+      expect(response.body).toEqual({ statusCode: 400, code: 'idempotency_key_invalid', message: 'Malformed idempotency-key header: it appears 2 times; send one key.' });
+    }
+    // A single header whose value holds a comma is one key, as the draft allows.
+    await http().post('/orders').set('Idempotency-Key', 'dup-a, dup-b').send({ item: 'lamp' }).expect(201);
+    expect(orders.orders).toBe(1);
+    expect(upstream.stats().totalRequests).toBe(1);
+  });
+
+  it(`refuses a body nested past ${MAX_IDEMPOTENT_BODY_DEPTH} levels with a 400 naming the limit, also 5,000 deep, and stores nothing`, async () => {
+    const { http, orders } = await boot();
+    for (const depth of [MAX_IDEMPOTENT_BODY_DEPTH + 1, 5_000]) {
+      const body = `{"item":"lamp","extra":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+      const response = await http().post('/orders').set('Idempotency-Key', `deep-${depth}`).set('Content-Type', 'application/json').send(body).expect(400);
+      expect(response.body).toEqual({
+        statusCode: 400,
+        code: 'idempotency_body_too_deep',
+        message: `The request body nests arrays and objects more than ${MAX_IDEMPOTENT_BODY_DEPTH} levels deep, the most an idempotent request may carry.`,
+      });
+    }
+    expect(orders.orders).toBe(0);
+    expect(await storedRecords(apps[0])).toEqual([]);
+    const deepest = `{"item":"lamp","extra":${'['.repeat(MAX_IDEMPOTENT_BODY_DEPTH - 1)}${']'.repeat(MAX_IDEMPOTENT_BODY_DEPTH - 1)}}`;
+    await http().post('/orders').set('Idempotency-Key', 'deepest').set('Content-Type', 'application/json').send(deepest).expect(201);
+  });
+
   it('refuses an oversized body with a 400, and a missing key where one is required', async () => {
     const { http } = await boot({ idempotency: { maxBodyBytes: 64 } });
     const big = await http().post('/orders').set('Idempotency-Key', 'big').send({ item: 'x'.repeat(100) }).expect(400);
@@ -170,8 +202,17 @@ describe('@Idempotent', () => {
   });
 
   it('does not store a 429 budget refusal: the key runs again once the window resets', async () => {
-    const { http, orders, clock } = await boot({ budget: { limits: { dailyUsd: 32 / 1_000_000 } }, defaultModel: 'flat', pricing: { flat: { inputUsdPerMTok: 1, outputUsdPerMTok: 1 } } });
-    await http().post('/orders').send({ item: 'lamp' }).expect(201); // spends the whole day
+    const pricing = { defaultModel: 'flat', pricing: { flat: { inputUsdPerMTok: 1, outputUsdPerMTok: 1 } } };
+    // What one call must hold, as the refusal of a day too small for it says: the limit it failed is
+    // spent + reserved + requested (its estimate is held, the top-up for its request's worst case is not).
+    const probe = await boot({ budget: { limits: { dailyUsd: 0.001 } }, ...pricing });
+    const refusal = (await probe.http().post('/orders').send({ item: 'lamp' }).expect(429)).body as { spentUsd: number; reservedUsd: number; requestedUsd: number };
+    const oneCallUsd = refusal.spentUsd + refusal.reservedUsd + refusal.requestedUsd;
+    expect(oneCallUsd).toBeGreaterThan(0.001);
+
+    // A day that holds one call's worst case: after one call has spent anything, the next cannot reserve.
+    const { http, orders, clock } = await boot({ budget: { limits: { dailyUsd: oneCallUsd + 0.5 / 1_000_000 } }, ...pricing });
+    await http().post('/orders').send({ item: 'lamp' }).expect(201);
     await http().post('/orders').set('Idempotency-Key', 'next-day').send({ item: 'lamp' }).expect(429);
     clock.advance(24 * 3_600_000);
     const tomorrow = await http().post('/orders').set('Idempotency-Key', 'next-day').send({ item: 'lamp' }).expect(201);

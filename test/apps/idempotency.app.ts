@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Module, ParseIntPipe, Post, Res, StreamableFile, ServiceUnavailableException } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { Guarded, Idempotent, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
 import { Readable } from 'node:stream';
 
@@ -16,7 +17,10 @@ export class OrdersController {
   /** Resolve to let POST /slow finish. */
   gate = openableGate();
 
-  constructor(private readonly llm: ResilientLlmClient) {}
+  constructor(
+    private readonly llm: ResilientLlmClient,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   private count(name: string) {
     this.invocations[name] = (this.invocations[name] ?? 0) + 1;
@@ -25,11 +29,12 @@ export class OrdersController {
   @Post('orders')
   @Idempotent()
   @Guarded(32)
-  async create(@Body() body: { item: string }, @Res({ passthrough: true }) response: { setHeader(name: string, value: string): void }) {
+  async create(@Body() body: { item: string }, @Res({ passthrough: true }) response: unknown) {
     this.count('orders');
     const completion = await this.llm.createChatCompletion({ messages: [{ role: 'user', content: `Describe ${body.item}` }] });
     const orderId = ++this.orders;
-    response.setHeader('Location', `/orders/${orderId}`);
+    // Through the adapter: an Express response and a Fastify reply set headers differently.
+    this.adapterHost.httpAdapter.setHeader(response, 'Location', `/orders/${orderId}`);
     return { orderId, item: body.item, description: completion.choices[0].message.content };
   }
 

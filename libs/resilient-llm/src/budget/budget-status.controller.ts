@@ -1,35 +1,75 @@
-import { BadRequestException, type CanActivate, Controller, Get, Query, type Type, UseGuards } from '@nestjs/common';
-import { INVALID_SCOPE_MESSAGE, isValidScopeKey } from '../module/scope-extractor.js';
+import {
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  HttpException,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  type Type,
+  UseGuards,
+  createParamDecorator,
+} from '@nestjs/common';
+import { resolveScopeKey } from '../module/scope-extractor.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { BudgetGuard } from './budget.guard.js';
 import type { BudgetStatus } from './budget-status.interface.js';
+import { type BudgetViewSelection, selectBudgetView } from './budget-view-access.js';
+import type { BudgetViewOptions } from './budget-view-options.interface.js';
+import { resolveBudgetViewOptions } from './budget-view-options.validation.js';
 
-export interface BudgetViewOptions {
-  /** Route of the read-only view. Default `'resilient-llm/budget'`. */
-  path?: string;
-  /** Guards protecting it (instances, or classes whose dependencies are global). */
-  guards?: Array<Type<CanActivate> | CanActivate>;
-}
+const SELECTION = Symbol.for('resilient-llm.budgetViewSelection');
+
+type ViewRequest = { query?: Record<string, unknown>; [SELECTION]?: BudgetViewSelection };
+
+/** The scopes the guard let this request see. */
+const SelectedScopes = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<ViewRequest>()[SELECTION]);
 
 /**
- * A read-only `GET <path>?scope=<key>` returning the budget status of the global scope (and
- * of `scope`). Opt-in: enable it with the module's `budgetView` option, or add the returned
- * class to a module of yours to protect it with guards that need your providers.
+ * A read-only `GET <path>[?scope=<key>]`: the budget status of the caller's own scope (and of
+ * the global scope with `showGlobal`). Opt-in: enable it with the module's `budgetView` option,
+ * or add the returned class to a module of yours to protect it with guards that need your providers.
  */
 export function createBudgetStatusController(options: BudgetViewOptions = {}): Type<unknown> {
-  @Controller(options.path ?? 'resilient-llm/budget')
-  @UseGuards(...(options.guards ?? []))
+  const view = resolveBudgetViewOptions(options);
+
+  /** Runs after the user's guards, so that an extractor may read what they authenticated. */
+  @Injectable()
+  class BudgetViewerGuard implements CanActivate {
+    constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
+
+    canActivate(context: ExecutionContext): boolean {
+      const request = context.switchToHttp().getRequest<ViewRequest>();
+      request[SELECTION] = selectBudgetView(view, resolveScopeKey(this.options, context), request.query?.scope);
+      return true;
+    }
+  }
+
+  @Controller(view.path)
+  @UseGuards(...view.guards, BudgetViewerGuard)
   class BudgetStatusController {
+    private readonly logger = new Logger('BudgetStatusController');
+
     constructor(private readonly budget: BudgetGuard) {}
 
     @Get()
-    async status(@Query('scope') scope?: string): Promise<{ global: BudgetStatus; scope?: BudgetStatus }> {
-      if (scope !== undefined && !isValidScopeKey(scope)) {
-        throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: INVALID_SCOPE_MESSAGE });
+    async status(@SelectedScopes() selection: BudgetViewSelection): Promise<{ global?: BudgetStatus; scope?: BudgetStatus }> {
+      try {
+        const global = selection.global ? await this.budget.status() : undefined;
+        if (selection.scope === undefined) return { global };
+        const scoped = await this.budget.status(selection.scope);
+        return { global, scope: { ...scoped, windows: scoped.windows.filter((window) => window.scope !== 'global') } };
+      } catch (error) {
+        if (error instanceof HttpException) throw error;
+        // The driver's message goes to the log, not to the caller: it can name hosts and users.
+        this.logger.error(`Budget store unavailable, the budget view cannot be read: ${(error as Error).message}`);
+        throw new ServiceUnavailableException(
+          { statusCode: 503, code: 'budget_store_unavailable', message: 'The budget store is unavailable; the budget view can be read once it is back.' },
+          { cause: error },
+        );
       }
-      const global = await this.budget.status();
-      if (scope === undefined) return { global };
-      const scoped = await this.budget.status(scope);
-      return { global, scope: { ...scoped, windows: scoped.windows.filter((window) => window.scope !== 'global') } };
     }
   }
   return BudgetStatusController;

@@ -5,6 +5,7 @@ export type IdempotencyErrorCode =
   | 'idempotency_key_missing'
   | 'idempotency_key_invalid'
   | 'idempotency_body_too_large'
+  | 'idempotency_body_too_deep'
   | 'idempotency_key_reused'
   | 'idempotency_request_in_progress';
 
@@ -12,13 +13,14 @@ const STATUS: Record<IdempotencyErrorCode, number> = {
   idempotency_key_missing: HttpStatus.BAD_REQUEST,
   idempotency_key_invalid: HttpStatus.BAD_REQUEST,
   idempotency_body_too_large: HttpStatus.BAD_REQUEST,
+  idempotency_body_too_deep: HttpStatus.BAD_REQUEST,
   idempotency_key_reused: HttpStatus.UNPROCESSABLE_ENTITY,
   idempotency_request_in_progress: HttpStatus.CONFLICT,
 };
 
 /**
  * A request the idempotency layer refuses before the handler runs (IETF draft semantics):
- * 400 missing or malformed key, 422 the key was used with another payload, 409 the first
+ * 400 missing, malformed or repeated key, or a body too large or too deep to fingerprint; 422 the key was used with another payload, 409 the first
  * request with the key is still running (with `Retry-After`).
  */
 export class IdempotencyRequestException extends HttpException implements RetryAfterHint {

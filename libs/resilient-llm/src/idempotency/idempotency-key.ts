@@ -19,15 +19,65 @@ export function parseIdempotencyKey(header: string | string[] | undefined): KeyP
   return { ok: true, key };
 }
 
-/** JSON with object keys sorted at every level, so that `{a,b}` and `{b,a}` fingerprint alike. */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, field]) => field !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([name, field]) => `${JSON.stringify(name)}:${canonicalJson(field)}`).join(',')}}`;
+/**
+ * The deepest nesting of arrays and objects a fingerprinted body may have. JSON.parse takes
+ * far deeper input than any real request needs; past this the request is refused with 400.
+ */
+export const MAX_IDEMPOTENT_BODY_DEPTH = 512;
+
+/** The canonical text, or the depth limit the value goes past. */
+export type CanonicalJson = { ok: true; json: string } | { ok: false; maxDepth: number };
+
+/** A value still to write, under `depth` enclosing arrays and objects. */
+interface Pending {
+  value: unknown;
+  depth: number;
+}
+
+const compareNames = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * JSON with object keys sorted at every level, so that `{a,b}` and `{b,a}` fingerprint alike.
+ * Built with an explicit stack, not recursion: a body nested 100 000 deep is refused, not a
+ * stack overflow. `maxDepth` counts arrays and objects, the outermost one being level 1.
+ */
+export function canonicalJson(root: unknown, maxDepth = MAX_IDEMPOTENT_BODY_DEPTH): CanonicalJson {
+  const parts: string[] = [];
+  // Punctuation to write (strings) and values to expand, the next one on top.
+  const stack: Array<string | Pending> = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (typeof next === 'string') {
+      parts.push(next);
+      continue;
+    }
+    const { value, depth } = next;
+    if (value === null || typeof value !== 'object') {
+      parts.push(value === undefined ? 'null' : (JSON.stringify(value) ?? 'null'));
+      continue;
+    }
+    if (depth >= maxDepth) return { ok: false, maxDepth };
+    if (Array.isArray(value)) {
+      parts.push('[');
+      stack.push(']');
+      for (let index = value.length - 1; index >= 0; index--) {
+        stack.push({ value: value[index], depth: depth + 1 });
+        if (index > 0) stack.push(',');
+      }
+      continue;
+    }
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, field]) => field !== undefined)
+      .sort(compareNames);
+    parts.push('{');
+    stack.push('}');
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const [name, field] = entries[index];
+      stack.push({ value: field, depth: depth + 1 });
+      stack.push(`${index > 0 ? ',' : ''}${JSON.stringify(name)}:`);
+    }
+  }
+  return { ok: true, json: parts.join('') };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -1,10 +1,10 @@
 import { type CallHandler, type ExecutionContext, HttpException, Inject, Injectable, Logger, type NestInterceptor, StreamableFile } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { type Observable, catchError, concatMap, defer, finalize, from, mergeAll, of, throwError } from 'rxjs';
 import { IdempotencyRequestException } from '../errors/idempotency-request.exception.js';
-import { applyRetryAfter } from '../errors/retry-after.js';
+import { headerOccurrences } from '../module/header-occurrences.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
@@ -13,6 +13,7 @@ import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
 import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
+import { IdempotencyRecords } from './idempotency-records.js';
 import type { IdempotentOptions } from './idempotent.decorator.js';
 
 /** Where the request carries its idempotency record id, for the guarded call to pass upstream. */
@@ -30,10 +31,9 @@ interface HttpRequestLike {
   [IDEMPOTENCY_REQUEST_PROPERTY]?: string;
 }
 
+/** Express's response and Fastify's reply both say their status here; headers go through the adapter. */
 interface HttpResponseLike {
   statusCode: number;
-  getHeader(name: string): unknown;
-  setHeader(name: string, value: string): unknown;
 }
 
 const isStream = (value: unknown) =>
@@ -46,15 +46,18 @@ const isStream = (value: unknown) =>
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('IdempotencyInterceptor');
+  private readonly records: IdempotencyRecords;
 
   constructor(
     private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
-    @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
+    @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) store: IdempotencyStore,
     @InjectClock() private readonly clock: Clock,
     private readonly telemetry: ResilientLlmTelemetry,
-  ) {}
+  ) {
+    this.records = new IdempotencyRecords(store, options.idempotency.header, new Logger('IdempotencyInterceptor'));
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -64,17 +67,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!options) return next.handle();
     // Only @Idempotent wraps the handler to mark its start; a route taken in by applyToUnsafeMethods cannot tell.
     const knowsStart = marked !== undefined;
-    return defer(() => from(this.run(context, next, request, options, knowsStart))).pipe(
-      mergeAll(),
-      catchError((error: unknown) => {
-        applyRetryAfter(context.switchToHttp().getResponse(), error);
-        return throwError(() => error);
-      }),
-    );
+    return defer(() => from(this.run(context, next, request, options, knowsStart))).pipe(mergeAll());
   }
 
   private async run(context: ExecutionContext, next: CallHandler, request: HttpRequestLike, options: IdempotentOptions, knowsStart: boolean): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
+    // Node joins repeated headers into one "a, b", which would pass for one key.
+    const occurrences = headerOccurrences(request, settings.header);
+    if (occurrences > 1) {
+      throw new IdempotencyRequestException('idempotency_key_invalid', `Malformed ${settings.header} header: it appears ${occurrences} times; send one key.`);
+    }
     const parsed = parseIdempotencyKey(request.headers[settings.header]);
     if (parsed.ok === 'absent') {
       if (options.required) throw new IdempotencyRequestException('idempotency_key_missing', `This endpoint requires an ${settings.header} header.`);
@@ -104,7 +106,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
     const scope = resolveScopeKey(this.options, context) ?? '';
-    const body = canonicalJson(request.body);
+    const canonical = canonicalJson(request.body);
+    if (!canonical.ok) {
+      throw new IdempotencyRequestException(
+        'idempotency_body_too_deep',
+        `The request body nests arrays and objects more than ${canonical.maxDepth} levels deep, the most an idempotent request may carry.`,
+      );
+    }
+    const body = canonical.json;
     if (Buffer.byteLength(body) > settings.maxBodyBytes) {
       throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${settings.maxBodyBytes} bytes, the most an idempotent request may carry.`);
     }
@@ -112,7 +121,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const fingerprint = requestFingerprint({ method: request.method, path: request.originalUrl ?? request.url, scope, body });
     const owner = randomUUID();
     const now = this.clock.now();
-    const claim = await this.store.claim({
+    const claim = await this.records.claim({
       id,
       scope,
       key,
@@ -144,8 +153,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return handlerProgress.run(progress, () =>
       next.handle().pipe(
         concatMap(async (value) => {
-          if (isStream(value)) await this.release(id, owner, 'a streamed response is not stored');
-          else await this.complete(id, owner, { statusCode: response.statusCode, headers: this.storedHeaders(response), body: JSON.stringify(value ?? null), kind: 'value' });
+          if (isStream(value)) await this.records.release(id, owner, 'a streamed response is not stored');
+          else await this.records.complete(id, owner, () => ({ statusCode: response.statusCode, headers: this.storedHeaders(response), body: JSON.stringify(value ?? null), kind: 'value' }));
           return value;
         }),
         catchError(async (error: unknown) => {
@@ -153,8 +162,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
           // A 5xx may succeed next time; so may a 408, 409 or 429 (a budget window that resets, a
           // rate limit that lifts). A request refused before its handler ran never executed at all.
           const beforeHandler = knowsStart && !progress.started;
-          if (status >= 500 || TRANSIENT.has(status) || beforeHandler) await this.release(id, owner, `status ${status}`);
-          else await this.complete(id, owner, { statusCode: status, headers: {}, body: JSON.stringify((error as HttpException).getResponse()), kind: 'error' });
+          if (status >= 500 || TRANSIENT.has(status) || beforeHandler) await this.records.release(id, owner, `status ${status}`);
+          else await this.records.complete(id, owner, () => ({ statusCode: status, headers: {}, body: JSON.stringify((error as HttpException).getResponse()), kind: 'error' }));
           throw error;
         }),
       ),
@@ -162,8 +171,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private replay(stored: StoredResponse, response: HttpResponseLike): Observable<unknown> {
-    for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
-    response.setHeader('Idempotent-Replayed', 'true');
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(stored.headers)) adapter.setHeader(response, name, value);
+    adapter.setHeader(response, 'Idempotent-Replayed', 'true');
     const body = JSON.parse(stored.body) as unknown;
     if (stored.kind === 'error') return throwError(() => new HttpException(body as Record<string, unknown>, stored.statusCode));
     return of(body);
@@ -172,26 +182,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private storedHeaders(response: HttpResponseLike): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const name of this.options.idempotency.storedHeaders) {
-      const value = response.getHeader(name);
+      const value: unknown = this.adapterHost.httpAdapter.getHeader(response, name);
       if (value !== undefined) headers[name] = String(value);
     }
     return headers;
-  }
-
-  private async complete(id: string, owner: string, stored: StoredResponse): Promise<void> {
-    try {
-      if (!(await this.store.complete(id, owner, stored))) this.logger.warn(`Idempotency record ${id} was taken over before its response could be stored`);
-    } catch (error) {
-      // The response still goes out; a repeat gets 409 until the lease ends, then runs again.
-      this.logger.warn(`Could not store the idempotent response ${id}: ${(error as Error).message}`);
-    }
-  }
-
-  private async release(id: string, owner: string, why: string): Promise<void> {
-    try {
-      await this.store.release(id, owner);
-    } catch (error) {
-      this.logger.warn(`Could not release idempotency key ${id} (${why}): ${(error as Error).message}`);
-    }
   }
 }

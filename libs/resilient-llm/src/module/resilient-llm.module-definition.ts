@@ -1,11 +1,16 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { type BudgetViewOptions, createBudgetStatusController } from '../budget/budget-status.controller.js';
+import { createBudgetStatusController } from '../budget/budget-status.controller.js';
+import type { BudgetViewOptions } from '../budget/budget-view-options.interface.js';
 import type { ResilientLlmModuleOptions } from './resilient-llm-options.interface.js';
 
 interface ModuleExtras {
   /** Make the module's providers (and so `@Guarded`) available to every module. Default false. */
   isGlobal?: boolean;
-  /** Serve the read-only budget view (`GET /resilient-llm/budget`); off unless given. */
+  /**
+   * Serve the read-only budget view (`GET /resilient-llm/budget`): each caller sees its own scope;
+   * `{ showGlobal, anyScope, guards, path }` widen or protect it. Off unless given; checked when
+   * `forRoot`/`forRootAsync` is called.
+   */
   budgetView?: BudgetViewOptions | boolean;
 }
 

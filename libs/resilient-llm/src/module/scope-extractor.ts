@@ -1,5 +1,6 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { headerOccurrences } from './header-occurrences.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 // Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
@@ -7,6 +8,10 @@ const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export const isValidScopeKey = (key: string): boolean => SCOPE_KEY.test(key);
 export const INVALID_SCOPE_MESSAGE = 'The scope key must be 1 to 200 printable ASCII characters without spaces.';
+
+/** 400 `invalid_scope`: the request names its scope in a way that cannot be read as one key. */
+export const invalidScopeException = (message: string = INVALID_SCOPE_MESSAGE): BadRequestException =>
+  new BadRequestException({ statusCode: 400, code: 'invalid_scope', message });
 
 // Both interceptors ask for a request's scope: the extractor runs once per request.
 const resolved = new WeakMap<object, string | undefined>();
@@ -23,7 +28,7 @@ export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: E
 function checkedScopeKey(key: unknown): string | undefined {
   if (key === undefined || key === '') return undefined;
   if (typeof key !== 'string' || !isValidScopeKey(key)) {
-    throw new BadRequestException({ statusCode: 400, code: 'invalid_scope', message: INVALID_SCOPE_MESSAGE });
+    throw invalidScopeException();
   }
   return key;
 }
@@ -45,7 +50,11 @@ export function resolveScopeExtractor(scope: ResilientLlmModuleOptions['scope'])
   const name = header.toLowerCase();
   return (context) => {
     if (context.getType() !== 'http') return undefined;
-    const value = context.switchToHttp().getRequest<{ headers?: Record<string, string | string[] | undefined> }>().headers?.[name];
+    const request = context.switchToHttp().getRequest<{ headers?: Record<string, string | string[] | undefined> }>();
+    // Two scope headers name two callers: picking one (Node joins them, or keeps the first) would guess.
+    const occurrences = headerOccurrences(request, name);
+    if (occurrences > 1) throw invalidScopeException(`The ${name} header appears ${occurrences} times; a request names one scope.`);
+    const value = request.headers?.[name];
     return Array.isArray(value) ? value[0] : value;
   };
 }
