@@ -140,19 +140,19 @@ describe('BudgetGuard over time, restarts and failures', () => {
     // One event at a time on the wire, so that what was read is what the upstream had sent.
     upstream.setFaults({ streamChunkDelayMs: 20 });
     const stream = await client.streamChatCompletion({ model: 'flat', messages, max_tokens: 50 });
-    // Held while the stream is open: prompt estimate (9) + max_tokens (50) at $1/MTok.
-    expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 59, spentMicroUsd: 0 });
+    // Held while the stream is open: prompt tokens (8, counted) + max_tokens (50) at $1/MTok.
+    expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 58, spentMicroUsd: 0 });
     let chunks = 0;
     for await (const chunk of stream) {
       void chunk;
       if (++chunks === 4) break; // role chunk + 3 words, then the reader goes away
     }
-    // Settled on what was read: 9 prompt tokens (estimated, no usage came) + 3 streamed tokens.
-    await vi.waitFor(async () => expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 12 }));
+    // Settled on what was read: 8 prompt tokens (counted, no usage came) + 3 streamed tokens.
+    await vi.waitFor(async () => expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 11 }));
 
     for await (const chunk of await client.streamChatCompletion({ model: 'flat', messages, max_tokens: 50 })) void chunk;
     // Read to the end: the reported usage, 8 + 24.
-    await vi.waitFor(async () => expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 12 + 32 }));
+    await vi.waitFor(async () => expect((await guard.status()).windows[0]).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 11 + 32 }));
   });
 
   it('keeps a budget per scope key, inside the global one', async () => {
@@ -172,7 +172,9 @@ describe('BudgetGuard over time, restarts and failures', () => {
   });
 
   it('serves the read-only budget view only when enabled', async () => {
-    const app = await boot({ budget: { limits: { dailyUsd: usd(4), monthlyUsd: usd(100) } }, scope: { header: 'x-tenant-id' } }, new ManualClock(), { budgetView: true });
+    const app = await boot({ budget: { limits: { dailyUsd: usd(4), monthlyUsd: usd(100) } }, scope: { header: 'x-tenant-id' } }, new ManualClock(), {
+      budgetView: { showGlobal: true },
+    });
     await app.http().post('/ask').expect(200);
     const view = await app.http().get('/resilient-llm/budget').expect(200);
     expect(view.body.global).toMatchObject({ scope: 'global', state: 'healthy' });

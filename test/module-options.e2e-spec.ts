@@ -103,7 +103,8 @@ describe('@Guarded arguments are checked when the app boots', () => {
     [{ estimatedTokens: 100, model: '' }, /model": must be a non-empty string/],
     [{ estimatedTokens: 100, backoff: { maxAttempts: 0 } }, /backoff\.maxAttempts": must be >= 1/],
     [{ estimatedTokens: 100, backoff: { strategy: 'yolo' } }, /backoff\.strategy": unknown strategy "yolo"/],
-    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\?, scope\?, retry\? \}/],
+    [null, /takes a token estimate or \{ estimatedTokens, model\?, backoff\?, scope\?, retry\?, maxOutputTokens\? \}/],
+    [{ estimatedTokens: 100, maxOutputTokens: 0 }, /maxOutputTokens": must be a whole number of tokens from 1 to 1000000, got 0/],
   ])('rejects %j', (argument, message) => {
     expect(declareHandler(argument)).toThrow(message);
   });

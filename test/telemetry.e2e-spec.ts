@@ -2,7 +2,7 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Guarded, Idempotent, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
-import { FLAT_PRICING, TOKENS_PER_CALL } from './apps/budget.app.js';
+import { FLAT_PRICING, REPLY_TOKENS, TOKENS_PER_CALL } from './apps/budget.app.js';
 import { installTestTelemetry, metricValue, shape, spanTrees } from './support/telemetry.js';
 import { type TestApp, createTestApp } from './support/test-app.js';
 
@@ -32,6 +32,7 @@ describe('span trees and metrics of guarded calls', () => {
           client: { apiKey: 'sk-secret-never-traced', baseURL: upstream.baseURL },
           defaultModel: 'flat',
           pricing: FLAT_PRICING,
+          defaultMaxOutputTokens: REPLY_TOKENS,
           backoff: { strategy: 'exponential', baseMs: 100, capMs: 1_000, maxAttempts: 3 },
           storage: { database: ':memory:' },
           ...options,

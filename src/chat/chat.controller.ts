@@ -11,7 +11,8 @@ export class ChatController {
   @HttpCode(200)
   // An Idempotency-Key is optional here; when given, a repeat replays the first reply instead of paying again.
   @Idempotent()
-  @Guarded({ estimatedTokens: 1000 })
+  // Replies are capped at 512 tokens: each request's worst case is its prompt plus 512 output tokens, reserved before it is sent.
+  @Guarded({ estimatedTokens: 1000, maxOutputTokens: 512 })
   reply(@Body(ChatRequestPipe) request: ChatRequest): Promise<ChatReply> {
     return this.chat.reply(request.message);
   }

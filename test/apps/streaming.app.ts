@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { Guarded, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
-import { FLAT_PRICING, TOKENS_PER_CALL } from './budget.app.js';
+import { FLAT_PRICING, REPLY_TOKENS, TOKENS_PER_CALL } from './budget.app.js';
 
 const messages = [{ role: 'user' as const, content: 'Hello' }];
 
@@ -29,7 +29,7 @@ export class StreamingController {
 
 export function streamingModule(options: ResilientLlmModuleOptions) {
   @Module({
-    imports: [ResilientLlmModule.forRoot({ defaultModel: 'flat', pricing: FLAT_PRICING, storage: { database: ':memory:' }, ...options })],
+    imports: [ResilientLlmModule.forRoot({ defaultModel: 'flat', pricing: FLAT_PRICING, defaultMaxOutputTokens: REPLY_TOKENS, storage: { database: ':memory:' }, ...options })],
     controllers: [StreamingController],
   })
   class StreamingModule {}

@@ -5,7 +5,7 @@ export interface CalendarWindow {
   kind: BudgetWindowKind;
   /** The local calendar period: `2026-11-26` (daily) or `2026-11` (monthly). */
   period: string;
-  /** Local midnight starting the period, and the next one, as epoch milliseconds. */
+  /** The instant the period starts in the zone (its first local midnight, or 01:00 where midnight is skipped), and the next one's, as epoch milliseconds. */
   startsAt: number;
   endsAt: number;
 }
@@ -60,19 +60,56 @@ function offsetAt(instant: number, timeZone: string): number {
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
-/** The instant local midnight starts `date` in the zone (DST-safe: offsets are checked at the result). */
-export function localMidnight({ year, month, day }: LocalDate, timeZone: string): number {
-  const wallClock = Date.UTC(year, month - 1, day);
-  let instant = wallClock - offsetAt(wallClock, timeZone);
-  // A DST change between the guess and the answer shifts the offset once; one correction settles it.
-  instant = wallClock - offsetAt(instant, timeZone);
-  return instant;
+const DAY_MS = 86_400_000;
+
+function isMidnightOf(instant: number, { year, month, day }: LocalDate, timeZone: string): boolean {
+  const local = localParts(instant, timeZone);
+  return local.year === year && local.month === month && local.day === day && local.hour === 0 && local.minute === 0 && local.second === 0;
+}
+
+const dateKey = ({ year, month, day }: LocalDate) => year * 10_000 + month * 100 + day;
+
+/**
+ * The instant `date` starts in the zone: its local midnight, the first one where midnight
+ * repeats (clocks set back over it, as in Havana in November), and where midnight is skipped
+ * (clocks set forward from 00:00, as in Santiago in September or Havana in March) the instant
+ * of the change, when the day begins at 01:00 local.
+ */
+export function localMidnight(date: LocalDate, timeZone: string): number {
+  const wallClock = Date.UTC(date.year, date.month - 1, date.day);
+  // The offsets a day either side: a zone changes its offset at most once in between.
+  const before = wallClock - offsetAt(wallClock - DAY_MS, timeZone);
+  const after = wallClock - offsetAt(wallClock + DAY_MS, timeZone);
+  const candidates = [before, after].filter((instant) => isMidnightOf(instant, date, timeZone));
+  if (candidates.length > 0) return Math.min(...candidates);
+  // No local midnight that day: the first second whose local date is `date`, found between the two.
+  const wanted = dateKey(date);
+  let low = Math.floor(Math.min(before, after) / 1000) - 1;
+  let high = Math.ceil(Math.max(before, after) / 1000) + 1;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (dateKey(localParts(middle * 1000, timeZone)) >= wanted) high = middle;
+    else low = middle;
+  }
+  return high * 1000;
 }
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
+// The window of the last instant asked for, per kind and zone: most instants fall in the same one.
+const lastWindows = new Map<string, CalendarWindow>();
+
 /** The calendar window of `kind` that contains `instant`, in `timeZone`. */
 export function windowAt(kind: BudgetWindowKind, instant: number, timeZone: string): CalendarWindow {
+  const key = `${kind} ${timeZone}`;
+  const last = lastWindows.get(key);
+  if (last && instant >= last.startsAt && instant < last.endsAt) return { ...last };
+  const window = computeWindow(kind, instant, timeZone);
+  lastWindows.set(key, window);
+  return { ...window };
+}
+
+function computeWindow(kind: BudgetWindowKind, instant: number, timeZone: string): CalendarWindow {
   const { year, month, day } = localParts(instant, timeZone);
   if (kind === 'daily') {
     const next = new Date(Date.UTC(year, month - 1, day + 1));

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowKind } from '../budget/budget-window.js';
-import { microUsdToUsd as usd } from '../pricing/price-table.js';
+import { microUsdToUsd as usd } from '../pricing/micro-price.js';
 import type { RetryAfterHint } from './retry-after.js';
 
 const brand = Symbol.for('resilient-llm.BudgetExhaustedException');
@@ -45,7 +45,9 @@ export class BudgetExhaustedException extends HttpException implements RetryAfte
     nowMs: number,
     afterAttempts?: number,
   ) {
-    const resetsAt = new Date(window.endsAt).toISOString();
+    // Never in the past, whatever the window says: a client told to come back must find a later time.
+    const retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - nowMs) / 1000));
+    const resetsAt = new Date(window.endsAt > nowMs ? window.endsAt : nowMs + retryAfterSeconds * 1000).toISOString();
     const scope = scopeKeyOf(window.scope);
     const stopped = afterAttempts ? ` Stopped retrying after ${afterAttempts} failed attempt(s).` : '';
     const body: BudgetExhaustedBody = {
@@ -64,7 +66,7 @@ export class BudgetExhaustedException extends HttpException implements RetryAfte
       resetsAt,
     };
     super(body, HttpStatus.TOO_MANY_REQUESTS);
-    this.retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - nowMs) / 1000));
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

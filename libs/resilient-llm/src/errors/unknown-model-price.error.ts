@@ -1,3 +1,5 @@
+import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
+
 const brand = Symbol.for('resilient-llm.UnknownModelPriceError');
 
 /** A model with no price: costing it as zero would let it spend without limit. */
@@ -7,11 +9,13 @@ export class UnknownModelPriceError extends Error {
 
   constructor(
     readonly model: string,
-    knownModels: string[],
+    /** The models the `pricing` option prices. */
+    overriddenModels: string[] = [],
   ) {
+    const overridden = overriddenModels.length > 0 ? `; "pricing" has: ${overriddenModels.join(', ')}` : '';
     super(
-      `resilient-llm: no price for model "${model}". Add it to the module's "pricing" option ` +
-        `({ "${model}": { inputUsdPerMTok, outputUsdPerMTok } }); known models: ${knownModels.join(', ')}`,
+      `resilient-llm: no price for model "${model}" in the bundled table (${PRICE_TABLE_SOURCE}) nor in the module's "pricing" option. ` +
+        `Add it: pricing: { "${model}": { inputUsdPerMTok, outputUsdPerMTok } }${overridden}`,
     );
   }
 }

@@ -2,6 +2,7 @@ import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
 import type { RetryMode } from './guarded-call.context.js';
 
 const RETRY_MODES: readonly RetryMode[] = ['request', 'handler'];
@@ -15,6 +16,11 @@ export interface GuardedOptions {
   backoff?: BackoffOptions;
   /** A fixed budget scope key for this handler (e.g. `'reports'`) instead of the caller's. */
   scope?: string;
+  /**
+   * The output cap (tokens, 1 to 1 000 000) set on this handler's chat and Responses requests
+   * that have none; the module's `defaultMaxOutputTokens` when omitted.
+   */
+  maxOutputTokens?: number;
   /**
    * What is retried after a retryable upstream failure. `'request'` (default): that upstream
    * request, inside the handler, which runs once. `'handler'`: the whole handler, for pure
@@ -35,9 +41,9 @@ const PERMISSIVE_BASE = { ...DEFAULT_BACKOFF_OPTIONS, baseMs: 0, capMs: Number.M
 export function normalizeGuardedOptions(argument: number | GuardedOptions, source: string): Readonly<GuardedMetadata> {
   const options = typeof argument === 'number' ? { estimatedTokens: argument } : argument;
   if (typeof options !== 'object' || options === null) {
-    throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope?, retry? }');
+    throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope?, retry?, maxOutputTokens? }');
   }
-  const { estimatedTokens, model, backoff, scope, retry } = options;
+  const { estimatedTokens, model, backoff, scope, retry, maxOutputTokens } = options;
   if (typeof estimatedTokens !== 'number' || !Number.isSafeInteger(estimatedTokens) || estimatedTokens <= 0) {
     throw new ResilientLlmConfigurationError(`${source}: estimatedTokens`, `must be a positive whole number of tokens, got ${String(estimatedTokens)}`);
   }
@@ -49,6 +55,7 @@ export function normalizeGuardedOptions(argument: number | GuardedOptions, sourc
   if (retry !== undefined && !RETRY_MODES.includes(retry)) {
     throw new ResilientLlmConfigurationError(`${source}: retry`, `must be one of ${RETRY_MODES.map((mode) => `'${mode}'`).join(', ')}, got ${String(retry)}`);
   }
+  if (maxOutputTokens !== undefined) checkMaxOutputTokens(`${source}: maxOutputTokens`, maxOutputTokens);
   if (backoff !== undefined) resolveBackoffOptions(`${source}: backoff`, PERMISSIVE_BASE, backoff);
-  return Object.freeze({ estimatedTokens, model, scope, source, retry, backoff: backoff && Object.freeze({ ...backoff }) });
+  return Object.freeze({ estimatedTokens, model, scope, source, retry, maxOutputTokens, backoff: backoff && Object.freeze({ ...backoff }) });
 }

@@ -25,8 +25,18 @@ export interface ResilientLlmModuleOptions {
   backoff?: BackoffOptions;
   /** Model used when a guarded call or request names none. Default `'gpt-4o-mini'`. */
   defaultModel?: string;
-  /** Prices (USD per million tokens) merged over the built-in table; keys are model names. */
+  /**
+   * Prices (USD per million tokens) by model name, over the bundled `@pydantic/genai-prices`
+   * table: an entry replaces the table's price for its model, or prices a model it lacks.
+   */
   pricing?: Record<string, ModelPrice>;
+  /**
+   * The output cap (tokens) set on a chat completion (`max_completion_tokens`) or Responses
+   * request (`max_output_tokens`) that has none, so that no request is unbounded; a handler's
+   * `@Guarded({ maxOutputTokens })` wins. Its price is part of each request's worst case.
+   * A whole number from 1 to 1 000 000. Default 4096.
+   */
+  defaultMaxOutputTokens?: number;
   /** Spend limits per window and scope. Without limits no budget is kept and nothing is stored. */
   budget?: BudgetOptions;
   /** Where budgets and idempotency records are stored (opened only when one of them is used). */
@@ -55,6 +65,7 @@ export interface ResolvedResilientLlmOptions {
   backoff: ResolvedBackoffOptions;
   defaultModel: string;
   priceTable: PriceTable;
+  defaultMaxOutputTokens: number;
   budget: ResolvedBudgetOptions;
   /** The strict-mode backoff, resolved over `backoff`. */
   strictBackoff: ResolvedBackoffOptions;

@@ -15,6 +15,7 @@ describe('resolveModuleOptions', () => {
     });
     expect(options.defaultModel).toBe('gpt-4o-mini');
     expect(options.client.attemptTimeoutMs).toBe(60_000);
+    expect(options.defaultMaxOutputTokens).toBe(4_096);
   });
 
   it.each<[string, ResilientLlmModuleOptions, RegExp]>([
@@ -31,12 +32,15 @@ describe('resolveModuleOptions', () => {
     ['a zero attempt timeout', { client: { attemptTimeoutMs: 0 } }, /"client\.attemptTimeoutMs"/],
     ['a negative price', { pricing: { mine: { inputUsdPerMTok: -1, outputUsdPerMTok: 1 } } }, /"pricing\.mine\.inputUsdPerMTok"/],
     ['an unpriced default model', { defaultModel: 'my-llm' }, /"defaultModel": "my-llm" has no price/],
+    ['a zero output cap', { defaultMaxOutputTokens: 0 }, /"defaultMaxOutputTokens": must be a whole number of tokens from 1 to 1000000, got 0/],
+    ['a fractional output cap', { defaultMaxOutputTokens: 10.5 }, /"defaultMaxOutputTokens": must be a whole number of tokens/],
+    ['an output cap past a million', { defaultMaxOutputTokens: 2_000_000 }, /"defaultMaxOutputTokens": must be a whole number of tokens from 1 to 1000000, got 2000000/],
   ])('rejects %s, naming the option', (_, options, message) => {
     expect(() => resolveModuleOptions(options)).toThrow(message);
   });
 
   it('accepts a price for a custom model and uses it as the default', () => {
     const options = resolveModuleOptions({ defaultModel: 'my-llm', pricing: { 'my-llm': { inputUsdPerMTok: 1, outputUsdPerMTok: 2 } } });
-    expect(options.priceTable.get('my-llm')).toEqual({ inputMicroUsdPerMTok: 1_000_000, outputMicroUsdPerMTok: 2_000_000 });
+    expect(options.priceTable.price('my-llm')).toMatchObject({ inputMicroUsdPerMTok: 1_000_000, outputMicroUsdPerMTok: 2_000_000 });
   });
 });

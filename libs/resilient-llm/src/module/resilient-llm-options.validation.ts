@@ -1,8 +1,9 @@
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import { DEFAULT_MODEL_PRICES } from '../pricing/model-price.interface.js';
+import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
 import { buildPriceTable, findPrice } from '../pricing/price-table.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
 import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
 import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
 import { resolveScopeExtractor } from './scope-extractor.js';
@@ -11,7 +12,6 @@ import { resolveStormOptions } from '../storm/storm-options.validation.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
-
 function optionalString(path: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new ResilientLlmConfigurationError(path, `must be a string, got ${typeof value}`);
@@ -49,14 +49,15 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
   if (typeof options !== 'object' || options === null) {
     throw new ResilientLlmConfigurationError('options', 'ResilientLlmModule.forRoot() takes an options object');
   }
-  const priceTable = buildPriceTable({ ...DEFAULT_MODEL_PRICES, ...(options.pricing ?? {}) });
+  const priceTable = buildPriceTable(options.pricing);
   const defaultModel = optionalString('defaultModel', options.defaultModel) ?? 'gpt-4o-mini';
   if (!findPrice(priceTable, defaultModel)) {
     throw new ResilientLlmConfigurationError(
       'defaultModel',
-      `"${defaultModel}" has no price; add it to "pricing" (known: ${[...priceTable.keys()].join(', ')})`,
+      `"${defaultModel}" has no price in ${PRICE_TABLE_SOURCE}; add it to "pricing": { "${defaultModel}": { inputUsdPerMTok, outputUsdPerMTok } }`,
     );
   }
+  const defaultMaxOutputTokens = checkMaxOutputTokens('defaultMaxOutputTokens', options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   const client = resolveClient(options.client);
   const backoff = resolveBackoffOptions('backoff', DEFAULT_BACKOFF_OPTIONS, options.backoff);
   const budget = resolveBudgetOptions(options.budget, { backoff, attemptTimeoutMs: client.attemptTimeoutMs, priceTable });
@@ -65,6 +66,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     backoff,
     defaultModel,
     priceTable,
+    defaultMaxOutputTokens,
     budget,
     strictBackoff: budget.strictBackoff,
     storage: resolveStorageOptions(options.storage),

@@ -1,18 +1,26 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { UnknownModelPriceError } from '../errors/unknown-model-price.error.js';
+import { type PromptTokenizer, encodingOf, loadEncoding, promptTokenizerFor } from '../tokenizer/prompt-tokenizer.js';
+import { type MicroPrice, costMicroUsd, dearestRate, worstCaseMicroUsd } from './micro-price.js';
 import type { TokenUsage } from './model-price.interface.js';
-import { type MicroPrice, costMicroUsd, findPrice } from './price-table.js';
 
 /** Prices token usage with the module's price table; an unknown model is an error, never a free call. */
 @Injectable()
-export class LlmPricing {
+export class LlmPricing implements OnModuleInit {
   constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
 
+  /** With a budget, the default model's encoding is loaded at startup, not on the first request. */
+  async onModuleInit(): Promise<void> {
+    if (!this.options.budget.enabled) return;
+    const encoding = this.encodingOf(this.options.defaultModel);
+    if (encoding) await loadEncoding(encoding).catch(() => undefined);
+  }
+
   priceOf(model: string): MicroPrice {
-    const price = findPrice(this.options.priceTable, model);
-    if (!price) throw new UnknownModelPriceError(model, [...this.options.priceTable.keys()]);
+    const price = this.options.priceTable.price(model);
+    if (!price) throw new UnknownModelPriceError(model, this.options.priceTable.overriddenModels);
     return price;
   }
 
@@ -20,10 +28,28 @@ export class LlmPricing {
     return costMicroUsd(this.priceOf(model), usage);
   }
 
-  /** The most `tokens` can cost: all of them at the model's dearer rate (output, usually). */
+  /** The most a bare estimate of `tokens` can cost: all of them at the model's dearest rate. */
   worstCaseMicroUsd(model: string, tokens: number): number {
-    const price = this.priceOf(model);
-    const dearer = Math.max(price.inputMicroUsdPerMTok, price.outputMicroUsdPerMTok);
-    return Math.ceil((tokens * dearer) / 1_000_000);
+    return Math.ceil((tokens * dearestRate(this.priceOf(model))) / 1_000_000);
+  }
+
+  /** The most one request can cost: its prompt at the input rate, its output cap at the output rate. */
+  requestWorstCaseMicroUsd(model: string, promptTokens: number, outputCap: number): number {
+    return worstCaseMicroUsd(this.priceOf(model), promptTokens, outputCap);
+  }
+
+  /** How `model`'s prompts are counted: an OpenAI encoding (its name's, or its `pricing` entry's), else the UTF-8 bound. */
+  tokenizerFor(model: string): PromptTokenizer {
+    return promptTokenizerFor(model, this.encodingOf(model));
+  }
+
+  /** Loads the encoding `model` is counted with, if it has one; resolves at once when it is loaded already. */
+  async prepareTokenizer(model: string): Promise<void> {
+    const encoding = this.encodingOf(model);
+    if (encoding) await loadEncoding(encoding).catch(() => undefined);
+  }
+
+  private encodingOf(model: string) {
+    return this.options.priceTable.encoding(model) ?? encodingOf(model);
   }
 }

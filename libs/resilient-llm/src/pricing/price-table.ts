@@ -1,47 +1,109 @@
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import type { ModelPrice, TokenUsage } from './model-price.interface.js';
+import { ENCODINGS, type EncodingName } from '../tokenizer/prompt-tokenizer.js';
+import { bundledPrice } from './bundled-prices.js';
+import { type MicroPrice, usdToMicro } from './micro-price.js';
+import type { ModelPrice } from './model-price.interface.js';
 
-/** Prices as integer micro-dollars per million tokens, so that cost arithmetic never touches floats. */
-export interface MicroPrice {
-  inputMicroUsdPerMTok: number;
-  outputMicroUsdPerMTok: number;
+export { type MicroPrice, type MicroRates, costMicroUsd, microUsdToUsd, worstCaseMicroUsd } from './micro-price.js';
+
+interface Override {
+  price: MicroPrice;
+  encoding?: EncodingName;
 }
 
-export type PriceTable = ReadonlyMap<string, MicroPrice>;
-
-const MICRO = 1_000_000;
 // Provider responses name dated snapshots ("gpt-4o-mini-2024-07-18"); they cost what the alias costs.
 const DATED_SNAPSHOT = /-\d{4}-\d{2}-\d{2}$/;
+// Model names come from request bodies: remember a bounded number of look-ups.
+const MAX_CACHED = 1_000;
+
+/**
+ * Prices by model: the user's `pricing` entries, then the bundled `@pydantic/genai-prices`
+ * table (looked up once per model name). Immutable once built.
+ */
+export class PriceTable {
+  private readonly looked = new Map<string, MicroPrice | null>();
+
+  constructor(
+    private readonly overrides: ReadonlyMap<string, Override>,
+    /** The table's prices are those in force from this instant on (the module's start). */
+    private readonly at: Date,
+  ) {}
+
+  /** The models priced by the `pricing` option. */
+  get overriddenModels(): string[] {
+    return [...this.overrides.keys()];
+  }
+
+  price(model: string): MicroPrice | undefined {
+    const override = this.override(model);
+    if (override) return override.price;
+    let price = this.looked.get(model);
+    if (price === undefined) {
+      price = bundledPrice(model, this.at) ?? null;
+      if (this.looked.size >= MAX_CACHED) this.looked.clear();
+      this.looked.set(model, price);
+    }
+    return price ?? undefined;
+  }
+
+  /** The encoding an override names for the model; undefined: the model's name decides. */
+  encoding(model: string): EncodingName | undefined {
+    return this.override(model)?.encoding;
+  }
+
+  private override(model: string): Override | undefined {
+    return this.overrides.get(model) ?? this.overrides.get(model.replace(DATED_SNAPSHOT, ''));
+  }
+}
 
 function toMicro(path: string, usd: unknown): number {
   if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) {
-    throw new ResilientLlmConfigurationError(path, `must be a finite number of US dollars >= 0, got ${String(usd)}`);
+    throw new ResilientLlmConfigurationError(path, `must be a finite number of US dollars per million tokens >= 0, got ${String(usd)}`);
   }
-  return Math.round(usd * MICRO);
+  return usdToMicro(usd);
 }
 
-export function buildPriceTable(prices: Record<string, ModelPrice>, optionPath = 'pricing'): PriceTable {
-  const table = new Map<string, MicroPrice>();
-  for (const [model, price] of Object.entries(prices)) {
-    if (typeof price !== 'object' || price === null) {
-      throw new ResilientLlmConfigurationError(`${optionPath}.${model}`, 'must be { inputUsdPerMTok, outputUsdPerMTok }');
+function optionalMicro(path: string, usd: unknown, fallback: number): number {
+  return usd === undefined ? fallback : toMicro(path, usd);
+}
+
+/**
+ * Reads the `pricing` option: each entry replaces the table's price for its model, flat (no
+ * long-context tiers). A rate it leaves out is the table's where the table prices that kind of
+ * token apart (cache reads, cache writes, reasoning), else its own input or output rate.
+ */
+export function buildPriceTable(pricing: Record<string, ModelPrice> | undefined, optionPath = 'pricing', at = new Date()): PriceTable {
+  if (pricing !== undefined && (typeof pricing !== 'object' || pricing === null)) {
+    throw new ResilientLlmConfigurationError(optionPath, 'must be an object of { [model]: { inputUsdPerMTok, outputUsdPerMTok } }');
+  }
+  const overrides = new Map<string, Override>();
+  for (const [model, entry] of Object.entries(pricing ?? {})) {
+    const path = `${optionPath}.${model}`;
+    if (typeof entry !== 'object' || entry === null) {
+      throw new ResilientLlmConfigurationError(path, 'must be { inputUsdPerMTok, outputUsdPerMTok, cachedInputUsdPerMTok?, cacheWriteUsdPerMTok?, reasoningUsdPerMTok?, encoding? }');
     }
-    table.set(model, {
-      inputMicroUsdPerMTok: toMicro(`${optionPath}.${model}.inputUsdPerMTok`, price.inputUsdPerMTok),
-      outputMicroUsdPerMTok: toMicro(`${optionPath}.${model}.outputUsdPerMTok`, price.outputUsdPerMTok),
+    if (entry.encoding !== undefined && !ENCODINGS.includes(entry.encoding)) {
+      throw new ResilientLlmConfigurationError(`${path}.encoding`, `must be one of ${ENCODINGS.map((name) => `'${name}'`).join(', ')}, got ${String(entry.encoding)}`);
+    }
+    const input = toMicro(`${path}.inputUsdPerMTok`, entry.inputUsdPerMTok);
+    const output = toMicro(`${path}.outputUsdPerMTok`, entry.outputUsdPerMTok);
+    // A rate left out: the table's, where it has one of its own for that kind of token; else the plain one.
+    const table = bundledPrice(model, at);
+    const distinct = (own: number | undefined, plain: number | undefined) => (own !== undefined && own !== plain ? own : undefined);
+    overrides.set(model, {
+      price: {
+        inputMicroUsdPerMTok: input,
+        cachedInputMicroUsdPerMTok: optionalMicro(`${path}.cachedInputUsdPerMTok`, entry.cachedInputUsdPerMTok, distinct(table?.cachedInputMicroUsdPerMTok, table?.inputMicroUsdPerMTok) ?? input),
+        cacheWriteMicroUsdPerMTok: optionalMicro(`${path}.cacheWriteUsdPerMTok`, entry.cacheWriteUsdPerMTok, Math.max(input, distinct(table?.cacheWriteMicroUsdPerMTok, table?.inputMicroUsdPerMTok) ?? 0)),
+        outputMicroUsdPerMTok: output,
+        reasoningMicroUsdPerMTok: optionalMicro(`${path}.reasoningUsdPerMTok`, entry.reasoningUsdPerMTok, distinct(table?.reasoningMicroUsdPerMTok, table?.outputMicroUsdPerMTok) ?? output),
+      },
+      encoding: entry.encoding,
     });
   }
-  return table;
+  return new PriceTable(overrides, at);
 }
 
 export function findPrice(table: PriceTable, model: string): MicroPrice | undefined {
-  return table.get(model) ?? table.get(model.replace(DATED_SNAPSHOT, ''));
+  return table.price(model);
 }
-
-/** Cost in integer micro-dollars, rounded up: a budget must never under-count what was billed. */
-export function costMicroUsd(price: MicroPrice, usage: TokenUsage): number {
-  const scaled = usage.inputTokens * price.inputMicroUsdPerMTok + usage.outputTokens * price.outputMicroUsdPerMTok;
-  return Math.ceil(scaled / MICRO);
-}
-
-export const microUsdToUsd = (microUsd: number): number => microUsd / MICRO;

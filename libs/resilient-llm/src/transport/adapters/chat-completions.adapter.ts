@@ -1,27 +1,40 @@
-import { type EndpointAdapter, type JsonBody, type StreamEvent, asObject, tokenCount, textOf, tokensOfText, usageFrom } from './endpoint-adapter.js';
+import { type EndpointAdapter, type JsonBody, type PromptCount, type StreamEvent, asObject, textOf, tokenCount } from './endpoint-adapter.js';
+import { countDeclarations, countMessage } from './prompt-count.js';
+import { chatUsage } from './usage.js';
 
 const messagesOf = (body: JsonBody): unknown[] => (Array.isArray(body.messages) ? body.messages : []);
+
+const outputCap = (body: JsonBody) => tokenCount(body.max_completion_tokens) ?? tokenCount(body.max_tokens);
 
 /** `POST /chat/completions`, plain and streamed (the stream is asked to report its usage). */
 export const chatCompletionsAdapter: EndpointAdapter = {
   operation: 'chat',
   matches: (path) => path.endsWith('/chat/completions'),
-  prepare: (body) =>
-    body.stream === true ? { ...body, stream_options: { ...asObject(body.stream_options), include_usage: true } } : body,
-  isStream: (body) => body.stream === true,
-  promptTokens: (body) => 3 + messagesOf(body).reduce<number>((sum, message) => sum + 4 + tokensOfText(textOf(asObject(message)?.content)), 0),
-  outputCap: (body) => tokenCount(body.max_completion_tokens) ?? tokenCount(body.max_tokens),
-  usageOf: (answer) => {
-    const usage = asObject(answer.usage);
-    return usage && usageFrom(usage.prompt_tokens, usage.completion_tokens);
+  prepare: (body, { maxOutputTokens }) => {
+    let prepared = body;
+    // No request is unbounded: `max_completion_tokens` (a caller's `max_tokens` is kept as it is).
+    if (outputCap(body) === undefined) prepared = { ...prepared, max_completion_tokens: maxOutputTokens };
+    if (body.stream === true) prepared = { ...prepared, stream_options: { ...asObject(body.stream_options), include_usage: true } };
+    return prepared;
   },
+  isStream: (body) => body.stream === true,
+  promptTokens: (body, tokenizer) => {
+    const count: PromptCount = { tokens: tokenizer.perReply, uncounted: 0 };
+    for (const message of messagesOf(body)) {
+      const object = asObject(message);
+      if (object) countMessage(object, tokenizer, count);
+    }
+    countDeclarations(body, tokenizer, count);
+    return count;
+  },
+  outputCap,
+  usageOf: (answer) => chatUsage(asObject(answer.usage)),
   readEvent: ({ data }: StreamEvent) => {
     const error = asObject(data.error);
     if (error) return { error: { code: String(error.code ?? error.type ?? 'unknown'), message: String(error.message ?? '') } };
-    const usage = asObject(data.usage);
     const choice = Array.isArray(data.choices) ? asObject(data.choices[0]) : undefined;
     return {
-      usage: usage && usageFrom(usage.prompt_tokens, usage.completion_tokens),
+      usage: chatUsage(asObject(data.usage)),
       outputDelta: !!textOf(asObject(choice?.delta)?.content),
       responseModel: typeof data.model === 'string' ? data.model : undefined,
       responseId: typeof data.id === 'string' ? data.id : undefined,

@@ -1,11 +1,13 @@
-import { type EndpointAdapter, type JsonBody, asObject, tokenCount, tokensOfText } from './endpoint-adapter.js';
+import type { PromptTokenizer } from '../../tokenizer/prompt-tokenizer.js';
+import { type EndpointAdapter, type JsonBody, type PromptCount, asObject } from './endpoint-adapter.js';
+import { embeddingsUsage } from './usage.js';
 
-function tokensOfInput(input: unknown): number {
-  if (typeof input === 'string') return tokensOfText(input);
-  if (!Array.isArray(input)) return 0;
-  // A list of token ids is its own count; a list of strings or of token lists, the sum.
-  if (input.every((item) => typeof item === 'number')) return input.length;
-  return input.reduce<number>((sum, item) => sum + tokensOfInput(item), 0);
+/** A string, a list of strings, a list of token ids (its own count) or a list of such lists; no message frame. */
+function countInput(input: unknown, tokenizer: PromptTokenizer, count: PromptCount): void {
+  if (typeof input === 'string') count.tokens += tokenizer.count(input);
+  else if (!Array.isArray(input)) return;
+  else if (input.every((item) => typeof item === 'number')) count.tokens += input.length;
+  else for (const item of input) countInput(item, tokenizer, count);
 }
 
 /** `POST /embeddings`: input tokens only, nothing streamed. */
@@ -14,13 +16,13 @@ export const embeddingsAdapter: EndpointAdapter = {
   matches: (path) => path.endsWith('/embeddings'),
   prepare: (body) => body,
   isStream: () => false,
-  promptTokens: (body: JsonBody) => tokensOfInput(body.input),
-  outputCap: () => 0,
-  usageOf: (answer) => {
-    const usage = asObject(answer.usage);
-    const inputTokens = tokenCount(usage?.prompt_tokens);
-    return inputTokens === undefined ? undefined : { inputTokens, outputTokens: 0 };
+  promptTokens: (body: JsonBody, tokenizer) => {
+    const count: PromptCount = { tokens: 0, uncounted: 0 };
+    countInput(body.input, tokenizer, count);
+    return count;
   },
+  outputCap: () => 0,
+  usageOf: (answer) => embeddingsUsage(asObject(answer.usage)),
   readEvent: () => ({}),
   contentOf: (body) => ({ input: body.input }),
 };

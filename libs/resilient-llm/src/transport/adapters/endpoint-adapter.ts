@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../../pricing/model-price.interface.js';
+import type { PromptTokenizer } from '../../tokenizer/prompt-tokenizer.js';
 
 export type JsonBody = Record<string, unknown>;
 
@@ -17,6 +18,19 @@ export interface StreamEventReading {
   responseId?: string;
 }
 
+/** A request's prompt, counted before it is sent. */
+export interface PromptCount {
+  tokens: number;
+  /** Parts no tokenizer counts (images, audio, files): `tokens` is then a lower bound. */
+  uncounted: number;
+}
+
+/** What the module sets on a request before it is sent. */
+export interface RequestLimits {
+  /** The output cap for a request that has none. */
+  maxOutputTokens: number;
+}
+
 /**
  * What the guarded transport needs to know of one endpoint: what a request may cost before
  * it is sent, and what its answer used. A new endpoint needs an adapter, not a new client.
@@ -26,14 +40,14 @@ export interface EndpointAdapter {
   readonly operation: string;
   /** Whether this adapter speaks for the request path (e.g. `/v1/chat/completions`). */
   matches(path: string): boolean;
-  /** The request as it should be sent (e.g. asking a stream for its usage). */
-  prepare(body: JsonBody): JsonBody;
+  /** The request as it should be sent: with an output cap when it has none, a stream asked for its usage. */
+  prepare(body: JsonBody, limits: RequestLimits): JsonBody;
   isStream(body: JsonBody): boolean;
-  /** An upper-leaning count of the prompt's tokens. */
-  promptTokens(body: JsonBody): number;
+  /** The prompt's tokens, as `tokenizer` counts them (exactly for OpenAI's encodings, else an upper bound). */
+  promptTokens(body: JsonBody, tokenizer: PromptTokenizer): PromptCount;
   /** The request's own cap on output tokens; 0 when the endpoint produces none; undefined when unset. */
   outputCap(body: JsonBody): number | undefined;
-  /** Usage of a plain (not streamed) answer; undefined when it reports none. */
+  /** Usage of a plain (not streamed) answer, normalised; undefined when it reports none. */
   usageOf(answer: JsonBody): TokenUsage | undefined;
   /** Reads one event of a streamed answer. */
   readEvent(event: StreamEvent): StreamEventReading;
@@ -46,12 +60,6 @@ export function tokenCount(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
-export function usageFrom(input: unknown, output: unknown): TokenUsage | undefined {
-  const inputTokens = tokenCount(input);
-  const outputTokens = tokenCount(output);
-  return inputTokens === undefined || outputTokens === undefined ? undefined : { inputTokens, outputTokens };
-}
-
 /** The text of a message's content: a string, or the `text` of its parts. */
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -60,8 +68,8 @@ export function textOf(content: unknown): string {
 }
 
 /**
- * ~3 characters a token (tokenizers average 4 on English), so the guess leans high; used to
- * reserve before a request and to settle an answer that reported no usage.
+ * ~3 characters a token (tokenizers average 4 on English), so the guess leans high: settles an
+ * answer that reported no usage, by the length of what it sent.
  */
 export const tokensOfText = (text: string): number => Math.ceil(text.length / 3);
 

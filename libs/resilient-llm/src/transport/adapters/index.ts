@@ -8,5 +8,5 @@ const ADAPTERS: readonly EndpointAdapter[] = [chatCompletionsAdapter, responsesA
 /** The adapter for a request path, if the transport knows the endpoint. */
 export const adapterFor = (path: string): EndpointAdapter | undefined => ADAPTERS.find((adapter) => adapter.matches(path));
 
-export type { EndpointAdapter, JsonBody, StreamEvent, StreamEventReading } from './endpoint-adapter.js';
+export type { EndpointAdapter, JsonBody, PromptCount, RequestLimits, StreamEvent, StreamEventReading } from './endpoint-adapter.js';
 export { parseJsonObject, tokensOfText } from './endpoint-adapter.js';

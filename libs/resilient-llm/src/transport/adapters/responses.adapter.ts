@@ -1,29 +1,49 @@
-import { type EndpointAdapter, type JsonBody, type StreamEvent, asObject, tokenCount, textOf, tokensOfText, usageFrom } from './endpoint-adapter.js';
+import { type EndpointAdapter, type JsonBody, type PromptCount, type StreamEvent, asObject, tokenCount } from './endpoint-adapter.js';
+import { countContent, countDeclarations, countJson, countMessage } from './prompt-count.js';
+import { responsesUsage } from './usage.js';
 
 // The events that close a Responses stream; each carries the whole response with its usage.
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
-function inputTokens(input: unknown): number {
-  if (typeof input === 'string') return tokensOfText(input);
-  if (!Array.isArray(input)) return 0;
-  return input.reduce<number>((sum, item) => {
-    const part = asObject(item);
-    return sum + 4 + tokensOfText(textOf(part?.content ?? part?.text ?? part?.output ?? ''));
-  }, 0);
+/** `input`: a prompt (one user message), or items: messages, and tool calls and outputs counted as their text. */
+function countInput(input: unknown, tokenizer: Parameters<EndpointAdapter['promptTokens']>[1], count: PromptCount): void {
+  if (typeof input === 'string') {
+    countMessage({ role: 'user', content: input }, tokenizer, count);
+    return;
+  }
+  if (!Array.isArray(input)) return;
+  for (const entry of input) {
+    const item = asObject(entry);
+    if (!item) continue;
+    if (item.content !== undefined || typeof item.role === 'string') {
+      countMessage(item, tokenizer, count);
+      continue;
+    }
+    count.tokens += tokenizer.perMessage;
+    if (typeof item.name === 'string') count.tokens += tokenizer.count(item.name);
+    if (item.arguments !== undefined) countJson(item.arguments, tokenizer, count);
+    else if (item.output !== undefined) countContent(item.output, tokenizer, count);
+    else countJson(item, tokenizer, count);
+  }
 }
 
-const usageOfResponse = (response: JsonBody | undefined) => {
-  const usage = asObject(response?.usage);
-  return usage && usageFrom(usage.input_tokens, usage.output_tokens);
-};
+const usageOfResponse = (response: JsonBody | undefined) => responsesUsage(asObject(response?.usage));
 
 /** `POST /responses` (the Responses API), plain and streamed; usage from the final event. */
 export const responsesAdapter: EndpointAdapter = {
   operation: 'chat',
   matches: (path) => path.endsWith('/responses'),
-  prepare: (body) => body,
+  // No request is unbounded: `max_output_tokens`.
+  prepare: (body, { maxOutputTokens }) => (tokenCount(body.max_output_tokens) === undefined ? { ...body, max_output_tokens: maxOutputTokens } : body),
   isStream: (body) => body.stream === true,
-  promptTokens: (body) => 3 + inputTokens(body.input) + (typeof body.instructions === 'string' ? tokensOfText(body.instructions) : 0),
+  promptTokens: (body, tokenizer) => {
+    const count: PromptCount = { tokens: tokenizer.perReply, uncounted: 0 };
+    // The instructions reach the model as a system (developer) message.
+    if (typeof body.instructions === 'string') countMessage({ role: 'system', content: body.instructions }, tokenizer, count);
+    countInput(body.input, tokenizer, count);
+    countDeclarations(body, tokenizer, count);
+    return count;
+  },
   outputCap: (body) => tokenCount(body.max_output_tokens),
   usageOf: usageOfResponse,
   readEvent: ({ event, data }: StreamEvent) => {
