@@ -31,8 +31,8 @@ describe('budget and slots on the edges', () => {
     await stream[Symbol.asyncIterator]().return?.();
     await client.createChatCompletion({ messages }); // the only slot is free again
     await vi.waitFor(async () => expect(await window(guard)).toMatchObject({ reservedMicroUsd: 0 }));
-    // The unread stream is settled on its prompt estimate (9 tokens), the completion on its usage (32).
-    expect((await window(guard)).spentMicroUsd).toBe(9 + 32);
+    // The unread stream is settled on its prompt, counted (8 tokens), the completion on its usage (32).
+    expect((await window(guard)).spentMicroUsd).toBe(8 + 32);
   });
 
   it('a stream nobody ever reads is closed after the attempt timeout, freeing its slot', async () => {
@@ -46,6 +46,15 @@ describe('budget and slots on the edges', () => {
     const { guard } = await boot({ budget: { limits: { dailyUsd: 1 } } });
     await app.http().post('/stream').expect(200, { words: 24 });
     expect(await window(guard)).toMatchObject({ spentMicroUsd: TOKENS_PER_CALL, wasteMicroUsd: 0, reservedMicroUsd: 0 });
+  });
+
+  it('requests running in parallel inside one guarded call top up one at a time: exactly their worst cases fit', async () => {
+    // Room for exactly 4 requests' worst cases: each top-up must see the ones before it, or
+    // parallel top-ups would each reserve the whole shortfall and refuse a call that fits.
+    const { guard } = await boot({ budget: { limits: { dailyUsd: (4 * TOKENS_PER_CALL) / 1_000_000 } } });
+    await app.http().post('/parallel').expect(200, { replies: 4 });
+    expect(upstream.stats().totalRequests).toBe(4);
+    expect(await window(guard)).toMatchObject({ spentMicroUsd: 4 * TOKENS_PER_CALL, reservedMicroUsd: 0 });
   });
 
   it('requests running in parallel inside one guarded call each need their own headroom', async () => {

@@ -14,7 +14,8 @@ export { BudgetGuard, type CallSettlement } from './budget/budget.guard.js';
 export type { BudgetLimits, BudgetOptions } from './budget/budget-options.interface.js';
 export { BUDGET_STATES, type BudgetState } from './budget/budget-state.js';
 export type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget/budget-status.interface.js';
-export { type BudgetViewOptions, createBudgetStatusController } from './budget/budget-status.controller.js';
+export { createBudgetStatusController } from './budget/budget-status.controller.js';
+export type { BudgetViewOptions } from './budget/budget-view-options.interface.js';
 export { BUDGET_WINDOW_KINDS, type BudgetWindowKind } from './budget/budget-window.js';
 export {
   type BudgetStore,
@@ -39,7 +40,9 @@ export { IdempotencyRecordEntity, type IdempotencyState } from './storage/entiti
 export { Idempotent, type IdempotentOptions } from './idempotency/idempotent.decorator.js';
 export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 export type { IdempotencyOptions } from './idempotency/idempotency-options.interface.js';
+export { MAX_IDEMPOTENT_BODY_DEPTH } from './idempotency/idempotency-key.js';
 export { IdempotencyRequestException, type IdempotencyErrorCode } from './errors/idempotency-request.exception.js';
+export { IdempotencyStoreUnavailableException, isIdempotencyStoreUnavailableException } from './errors/idempotency-store-unavailable.exception.js';
 export { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS } from './storage/resilient-llm.schema.js';
 export type { StorageOptions } from './storage/storage-options.interface.js';
 export { BudgetReservationEntity, type ReservationState } from './storage/entities/budget-reservation.entity.js';
@@ -61,8 +64,10 @@ export type { EndpointAdapter } from './transport/adapters/index.js';
 
 export { ResilientLlmClient, type ChatRequest, type ChatStreamRequest, type LlmRequestOptions } from './client/resilient-llm.client.js';
 export { LlmPricing } from './pricing/llm-pricing.service.js';
-export { DEFAULT_MODEL_PRICES, type ModelPrice, type TokenUsage } from './pricing/model-price.interface.js';
-export { type MicroPrice, type PriceTable, microUsdToUsd } from './pricing/price-table.js';
+export type { ModelPrice, TokenUsage } from './pricing/model-price.interface.js';
+export { DEFAULT_MODEL_PRICES, PRICE_TABLE_SOURCE } from './pricing/bundled-prices.js';
+export { type MicroPrice, type MicroRates, type PriceTable, microUsdToUsd } from './pricing/price-table.js';
+export type { EncodingName, PromptTokenizer } from './tokenizer/prompt-tokenizer.js';
 
 export {
   LlmCallFailedException,
@@ -81,6 +86,7 @@ export type { StormControlOptions } from './storm/storm-options.interface.js';
 export type { CircuitBreakerSettings, CircuitState } from './storm/circuit-breaker.js';
 export type { RetryBudgetSettings } from './storm/retry-budget.js';
 export { CircuitOpenException } from './errors/circuit-open.exception.js';
+export { ShuttingDownException, isShuttingDownException } from './errors/shutting-down.exception.js';
 export { ConcurrencyLimitException } from './errors/concurrency-limit.exception.js';
 export { ResilientLlmTelemetry } from './telemetry/resilient-llm.telemetry.js';
 export { AttributeNames, EventNames, MetricNames, SpanNames } from './telemetry/telemetry.names.js';

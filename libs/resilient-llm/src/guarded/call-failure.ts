@@ -1,3 +1,4 @@
+import { APIError } from 'openai';
 import { classifyFailure } from '../backoff/error-classifier.js';
 import type { GiveUp } from './retry-decision.js';
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
@@ -37,5 +38,5 @@ const isOwnError = (value: unknown): boolean =>
 const isUpstreamError = (value: unknown): boolean => {
   if (typeof value !== 'object' || value === null) return false;
   const name = (value as { name?: unknown }).name;
-  return classifyFailure(value).kind !== 'application' || (typeof name === 'string' && /API|Connection|Timeout/.test(name));
+  return value instanceof APIError || classifyFailure(value).kind !== 'application' || (typeof name === 'string' && /API|Connection|Timeout/.test(name));
 };

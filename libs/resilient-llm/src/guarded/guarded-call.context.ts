@@ -40,6 +40,8 @@ export interface GuardedCallSettings {
   /** What upstream idempotency keys derive from: the request's key, or a random one per call. */
   idempotencyBase: string;
   retry: RetryMode;
+  /** The output cap set on the call's chat and Responses requests that have none; the module's default when undefined. */
+  maxOutputTokens?: number;
 }
 
 /** What code inside a guarded call can see of it: read-only. */
@@ -81,6 +83,8 @@ export class GuardedCall {
   strict = false;
   /** With `retry: 'handler'`: the span of the handler run now, where the transport's attributes go. */
   attemptSpan?: Span;
+  /** Set once the call has ended: a request made after that (fire-and-forget) is a call of its own. */
+  closed = false;
   /** Why the call stopped retrying, once a request gave up. */
   giveUpReason?: string;
   /** The failure a request gave up on, as the HTTP answer the caller should get. */
@@ -145,11 +149,27 @@ export class GuardedCall {
   }
 
   recordUsage(model: string, usage: TokenUsage, estimated = false): void {
-    const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
+    const { inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens } = usage;
+    // Totals, and the parts of them that are billed at other rates (cache reads and writes, reasoning), when reported.
+    const tokens: TokenUsage = { inputTokens, outputTokens };
+    if (cachedInputTokens) tokens.cachedInputTokens = cachedInputTokens;
+    if (cacheWriteTokens) tokens.cacheWriteTokens = cacheWriteTokens;
+    if (reasoningTokens) tokens.reasoningTokens = reasoningTokens;
     this.completions.push({ model, ...tokens, costMicroUsd: this.price(model, tokens), run: this.run, estimated });
   }
 
-  /** Numbers the call's upstream requests: each gets its own upstream idempotency key, kept on its retries. */
+  /** A request the transport cannot price from its usage, counted at what it may have cost. */
+  recordCharge(model: string, costMicroUsd: number): void {
+    this.completions.push({ model, inputTokens: 0, outputTokens: 0, costMicroUsd, run: this.run, estimated: true });
+  }
+
+  /** The handler runs again (`retry: 'handler'`): its requests are the same requests, with the same upstream keys. */
+  nextRun(): void {
+    this.run++;
+    this.requestCount = 0;
+  }
+
+  /** Numbers the call's upstream requests (per handler run): each gets its own upstream idempotency key, kept on its retries. */
   nextRequestNumber(): number {
     return ++this.requestCount;
   }

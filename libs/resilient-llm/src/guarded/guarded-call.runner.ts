@@ -35,6 +35,8 @@ export interface GuardedCallRequest {
   retry?: RetryMode;
   /** Turns an upstream failure the call gave up on into its HTTP answer (`LlmCallFailedException`). */
   httpErrors?: boolean;
+  /** The output cap set on the call's chat and Responses requests that have none (`@Guarded({ maxOutputTokens })`). */
+  maxOutputTokens?: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
       failure = request.httpErrors ? callerFacingError(error, call.failure ?? abortAnswer(call)) : error;
       throw failure;
     } finally {
+      call.closed = true;
       unlink();
       this.active.delete(call);
       await this.finish(call, failure);
@@ -109,15 +112,22 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     try {
       const estimateMicro = request.estimatedTokens !== undefined && this.budget.enabled ? this.pricing.worstCaseMicroUsd(model, request.estimatedTokens) : 0;
       let call: GuardedCall;
-      const budget = new CallBudget(this.budget, request.scopeKey, model, estimateMicro, {
-        reserved: (reservation, amountMicro) => {
-          this.telemetry.budgetReserved(span, reservation.tightest, amountMicro);
-          if (reservation.state !== 'critical') return;
-          call.strict = true;
-          this.telemetry.strict(span);
+      const budget = new CallBudget(
+        this.budget,
+        request.scopeKey,
+        model,
+        estimateMicro,
+        {
+          reserved: (reservation, amountMicro) => {
+            this.telemetry.budgetReserved(span, reservation.tightest, amountMicro);
+            if (reservation.state !== 'critical') return;
+            call.strict = true;
+            this.telemetry.strict(span);
+          },
+          rejected: (rejection) => this.telemetry.budgetRejected(span, rejection),
         },
-        rejected: (rejection) => this.telemetry.budgetRejected(span, rejection),
-      });
+        () => call.deadlineAtMs,
+      );
       call = new GuardedCall(
         {
           model,
@@ -127,6 +137,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
           scopeKey: request.scopeKey,
           idempotencyBase: request.idempotencyKey ?? randomUUID(),
           retry: request.retry ?? 'request',
+          maxOutputTokens: request.maxOutputTokens,
         },
         this.clock.now(),
         span,
@@ -150,8 +161,8 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     const succeeded = failure === undefined;
     const settleAndEnd = async () => {
       const lostMicro = call.completions.filter((c) => !succeeded || c.run !== call.run).reduce((sum, c) => sum + c.costMicroUsd, 0);
-      // A handler that reached no upstream through the transport is settled at its estimate: spend is never under-counted.
-      const unreported = succeeded && call.completions.length === 0 && call.attempts.length === 0 ? call.budget.estimateMicro : 0;
+      // A handler that reported no usage is settled at its estimate: spend is never under-counted.
+      const unreported = succeeded && call.completions.length === 0 ? call.budget.estimateMicro : 0;
       const costMicro = call.spentMicro + unreported;
       const wasteMicro = call.budget.chargedMicro + lostMicro;
       if (call.budget.reservation) {

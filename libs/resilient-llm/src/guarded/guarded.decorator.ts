@@ -4,8 +4,30 @@ import { admittingHandler } from './admitting-handler.js';
 import { GuardedInterceptor } from './guarded.interceptor.js';
 import { type GuardedOptions, normalizeGuardedOptions } from './guarded-options.js';
 
-// Where @nestjs/common's route decorators keep a handler's path.
+// Where @nestjs/common's route decorators keep a handler's path, and mark an @Sse() handler.
 const PATH_METADATA = 'path';
+const SSE_METADATA = '__sse__';
+
+/**
+ * Every route handler a controller class has, its base classes' included (Nest routes inherited
+ * handlers too), wrapped on the class itself so that other subclasses of a base stay untouched.
+ * Read through descriptors: a getter is not called. An @Sse() handler emits many values and is
+ * left alone (HandlerDiscovery refuses @Guarded on it at boot).
+ */
+function admitBeforeEveryHandler(controller: { prototype: object }): void {
+  const own = controller.prototype;
+  const seen = new Set<string>();
+  for (let proto: object | null = own; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || seen.has(name)) continue;
+      seen.add(name);
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name)!;
+      const handler = descriptor.value;
+      if (typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler) || Reflect.hasMetadata(SSE_METADATA, handler)) continue;
+      Object.defineProperty(own, name, { ...descriptor, value: admittingHandler(handler) });
+    }
+  }
+}
 
 /**
  * Marks a handler (or every handler of a controller) as an LLM call. The handler runs once, as
@@ -21,11 +43,7 @@ export function Guarded(estimate: number | GuardedOptions): ClassDecorator & Met
     if (propertyKey === undefined) {
       SetMetadata(GUARDED_METADATA, options)(target as never);
       UseInterceptors(GuardedInterceptor)(target as never);
-      const prototype = (target as { prototype: Record<string, unknown> }).prototype;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const method = prototype[name];
-        if (typeof method === 'function' && Reflect.hasMetadata(PATH_METADATA, method)) prototype[name] = admittingHandler(method as () => unknown);
-      }
+      admitBeforeEveryHandler(target as { prototype: object });
       return;
     }
     if (descriptor && typeof descriptor.value === 'function') descriptor.value = admittingHandler(descriptor.value);

@@ -1,15 +1,15 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import { context as otelContext } from '@opentelemetry/api';
-import { type Observable, catchError, defer, lastValueFrom, throwError } from 'rxjs';
-import { retryAfterOf } from '../errors/retry-after.js';
-import { isShuttingDownException } from '../errors/shutting-down.exception.js';
+import { type Observable, defer, lastValueFrom } from 'rxjs';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { resolveScopeKey } from '../module/scope-extractor.js';
 import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
+
+const SSE_METADATA = '__sse__';
 
 interface HttpResponseLike {
   raw?: HttpResponseLike;
@@ -27,14 +27,14 @@ interface HttpResponseLike {
 export class GuardedInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
-    private readonly adapterHost: HttpAdapterHost,
     private readonly runner: GuardedCallRunner,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.getAllAndOverride<GuardedMetadata | undefined>(GUARDED_METADATA, [context.getHandler(), context.getClass()]);
-    if (!options) return next.handle();
+    // An @Sse() handler of a guarded controller emits many values: it is not a guarded call.
+    if (!options || Reflect.hasMetadata(SSE_METADATA, context.getHandler())) return next.handle();
     const http = context.getType() === 'http';
     const response = http ? context.switchToHttp().getResponse<HttpResponseLike>() : undefined;
     // Nest runs intercept() in the caller's async scope, but subscribes to what it returns later,
@@ -55,6 +55,7 @@ export class GuardedInterceptor implements NestInterceptor {
             signal: disconnected.signal,
             source: options.source,
             retry: options.retry,
+            maxOutputTokens: options.maxOutputTokens,
             httpErrors: true,
           },
           () => lastValueFrom(next.handle(), { defaultValue: undefined }),
@@ -62,21 +63,7 @@ export class GuardedInterceptor implements NestInterceptor {
       } finally {
         disconnected.dispose();
       }
-    })).pipe(
-      catchError((error: unknown) => {
-        if (response) this.setFailureHeaders(response, error);
-        return throwError(() => error);
-      }),
-    );
-  }
-
-  /** Through the adapter, so that Express and Fastify responses both get them. */
-  private setFailureHeaders(response: HttpResponseLike, error: unknown): void {
-    const adapter = this.adapterHost.httpAdapter;
-    const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) adapter.setHeader(response, 'Retry-After', String(retryAfter));
-    // A kept-alive connection would hold the closing server open until its idle timeout.
-    if (isShuttingDownException(error)) adapter.setHeader(response, 'Connection', 'close');
+    }));
   }
 
   /** Aborts the call when the client goes away before the response is sent: no retries for nobody. */

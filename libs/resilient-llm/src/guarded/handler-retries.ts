@@ -52,7 +52,7 @@ export class HandlerRetries {
           throw failureFor(decision, call.run, error) ?? error;
         }
         // Each run is paid for: hold what was spent so far plus one more run, or stop here.
-        (await call.budget.ensureHeadroom(call.spentMicro, call.budget.estimateMicro, call.attempts.length))();
+        (await call.budget.ensureHeadroom(() => call.spentMicro, call.budget.estimateMicro, call.attempts.length))();
         previousDelayMs = decision.delayMs;
         const sleptFrom = this.clock.now();
         try {
@@ -60,7 +60,7 @@ export class HandlerRetries {
         } finally {
           this.telemetry.backoff(call.span, { startedAt: sleptFrom, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
         }
-        call.run++;
+        call.nextRun();
       }
     }
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
@@ -13,6 +13,7 @@ import { AnswerReader } from '../transport/answer-reader.js';
 import { parseJsonObject } from '../transport/adapters/index.js';
 import type { UpstreamRequest } from '../transport/upstream-request.js';
 import type { GuardedCall } from './guarded-call.context.js';
+import { attemptError } from './attempt-error.js';
 import { decideRetry } from './retry-decision.js';
 import { failureFor } from './call-failure.js';
 
@@ -48,10 +49,12 @@ export class RequestExecutor {
   async execute(call: GuardedCall, request: UpstreamRequest): Promise<Response> {
     const handlerRetries = call.settings.retry === 'handler';
     const retryBudget = handlerRetries ? undefined : this.storm.retryBudget(request.model ?? call.settings.model);
+    // The caller's own signal (the SDK's) cancels this request's sleeps and queue waits too.
+    const signal = request.callerSignal ? AbortSignal.any([call.signal, request.callerSignal]) : call.signal;
     retryBudget?.onFirstAttempt();
     let previousDelayMs: number | undefined;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(call, request, attempt, handlerRetries);
+      const outcome = await this.attempt(call, request, attempt, signal);
       if (outcome.error === undefined) {
         retryBudget?.onSuccess();
         return outcome.response!;
@@ -69,33 +72,47 @@ export class RequestExecutor {
       previousDelayMs = decision.delayMs;
       const startedAt = this.clock.now();
       try {
-        await this.sleeper.sleep(decision.delayMs, call.signal);
+        await this.sleeper.sleep(decision.delayMs, signal);
       } finally {
         this.telemetry.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
       }
     }
   }
 
-  /** One try: never sent once the call's deadline has passed. */
-  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, handlerRetries: boolean): Promise<AttemptOutcome> {
-    const now = this.clock.now();
-    if (now >= call.deadlineAtMs) throw this.deadlinePassed(call);
+  /**
+   * One try. Never sent once the call's deadline has passed (checked again after a queue wait).
+   * From its headroom to its end the attempt holds the call open, so the call cannot settle
+   * while a request it made may still be billed.
+   */
+  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
+    if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
+    const handlerRetries = call.settings.retry === 'handler';
     const model = this.modelFor(call, request);
     const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
-    const freeHeadroom = await call.budget.ensureHeadroom(call.spentMicro, worstMicro, call.attempts.length);
-    let pass: UpstreamPass;
+    const releaseHold = call.hold();
+    let freeHeadroom: () => void = () => undefined;
+    let pass: UpstreamPass | undefined;
     try {
-      pass = await this.storm.enter(model, call.strict, call.signal);
+      freeHeadroom = await call.budget.ensureHeadroom(() => call.spentMicro, worstMicro, call.attempts.length);
+      pass = await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now());
+      if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
     } catch (error) {
+      pass?.release();
       freeHeadroom();
+      releaseHold();
       throw error;
     }
+    const admitted = pass;
+    const done = () => {
+      admitted.release();
+      freeHeadroom();
+      releaseHold();
+    };
     const span = handlerRetries ? call.attemptSpan : this.telemetry.startAttempt(call.span, attempt, model, request.operation);
     const startedAt = this.clock.now();
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const timer = new AbortController();
     const timeout = setTimeout(() => timer.abort(), timeoutMs);
-    const signals = [call.signal, timer.signal, ...(request.callerSignal ? [request.callerSignal] : [])];
     // With `retry: 'handler'` the handler's runs are the call's attempts.
     const record = (error?: unknown, classification?: FailureClassification) =>
       handlerRetries ||
@@ -109,56 +126,42 @@ export class RequestExecutor {
       });
     let failed: AttemptOutcome;
     try {
-      const signal = AbortSignal.any(signals);
+      const signal = AbortSignal.any([requestSignal, timer.signal]);
       const send = () => request.send(model, signal);
       const sent = await (span ? this.telemetry.within(span, send) : send());
       if (sent.ok) {
-        pass.report();
-        const done = () => {
-          pass.release();
-          freeHeadroom();
-        };
-        const response = await this.answers.accept(call, request, sent, { model, span, signal, ownsSpan: !handlerRetries, record, done });
+        admitted.report();
+        const idleMs = request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
+        const response = await this.answers.accept(call, request, sent, { model, span, signal, idleMs, ownsSpan: !handlerRetries, record, done });
         return { response, model, startedAt };
       }
       const text = await sent.text();
       const error = APIError.generate(sent.status, parseJsonObject(text), undefined, sent.headers);
       failed = { response: new Response(text, { status: sent.status, statusText: sent.statusText, headers: sent.headers }), error, model, span, startedAt };
     } catch (thrown) {
-      const error = this.attemptError(thrown, call, request, timer.signal, timeoutMs);
-      failed = { error, model, span, startedAt };
+      failed = { error: attemptError(thrown, { aborted: requestSignal.aborted, timedOut: timer.signal.aborted, timeoutMs }), model, span, startedAt };
     } finally {
       clearTimeout(timeout);
     }
     const classification = classifyFailure(failed.error);
-    pass.report(classification);
-    pass.release();
-    freeHeadroom();
+    admitted.report(classification);
     // A timed-out request may still be billed by the provider: count it, as waste.
     if (classification.kind === 'timeout' && call.budget.reservation && this.options.budget.chargeTimedOutAttempts) call.budget.chargedMicro += worstMicro;
     record(failed.error, classification);
+    done();
     return { ...failed, classification };
   }
 
-  /** The model to send: the strict-mode one, or a fallback while its circuit is open; priced before it is sent. */
+  /**
+   * The model to send: a fallback while its circuit is open; in strict mode the cheaper model,
+   * for generation only (an embedding model has no cheaper stand-in). Priced before it is sent.
+   */
   private modelFor(call: GuardedCall, request: UpstreamRequest): string {
     const requested = request.model ?? call.settings.model;
-    const wanted = call.strict ? this.storm.strictModel(requested) : requested;
+    const wanted = call.strict && request.adapter?.operation === 'chat' ? this.storm.strictModel(requested) : requested;
     const model = this.storm.chooseModel(wanted);
     if (model !== wanted) this.telemetry.fallback(call.span, wanted, model);
     return model;
-  }
-
-  /** Timeouts, aborts and connection failures, told apart the way the SDK and the classifier expect. */
-  private attemptError(thrown: unknown, call: GuardedCall, request: UpstreamRequest, timer: AbortSignal, timeoutMs: number): unknown {
-    if (call.signal.aborted || request.callerSignal?.aborted) {
-      const aborted = new Error('the request was aborted: the caller went away, or the application is shutting down', { cause: thrown });
-      aborted.name = 'AbortError';
-      return aborted;
-    }
-    if (timer.aborted) return new APIConnectionTimeoutError({ message: `Request timed out after ${timeoutMs} ms.` });
-    if (thrown instanceof APIError) return thrown;
-    return new APIConnectionError({ message: 'Connection error.', cause: thrown instanceof Error ? thrown : undefined });
   }
 
   private deadlinePassed(call: GuardedCall): LlmCallFailedException {

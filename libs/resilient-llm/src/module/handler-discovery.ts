@@ -7,6 +7,9 @@ import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
+// Where @nestjs/common marks an @Sse() handler.
+const SSE_METADATA = '__sse__';
+
 /**
  * Looks at every controller once, at startup: a `@Guarded` handler's backoff that conflicts
  * with the module's stops the boot (instead of failing every request), and `@Idempotent`
@@ -34,6 +37,9 @@ export class HandlerDiscovery implements OnModuleInit {
       const targets = [metatype, ...this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)).map((name) => instance[name])];
       for (const target of targets) {
         const guarded = this.reflector.get<GuardedMetadata | undefined>(GUARDED_METADATA, target);
+        if (guarded && target !== metatype && Reflect.hasMetadata(SSE_METADATA, target)) {
+          throw new ResilientLlmConfigurationError(guarded.source, 'cannot guard an @Sse() handler, which emits many values; stream inside an ordinary guarded handler instead');
+        }
         if (guarded) guardedHandlers.push({ guarded, deadlineMs: this.runner.backoffFor(guarded.backoff, guarded.source).deadlineMs });
         if (this.reflector.get(IDEMPOTENT_METADATA, target)) this.usesIdempotency = true;
       }

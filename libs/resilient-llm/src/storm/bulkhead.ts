@@ -22,7 +22,8 @@ export class Bulkhead {
     private readonly model: string,
   ) {}
 
-  acquire(strict: boolean, signal?: AbortSignal): Promise<() => void> {
+  /** A slot, waiting at most `queueTimeoutMs` (or `maxWaitMs`, the caller's deadline, when sooner). */
+  acquire(strict: boolean, signal?: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<() => void> {
     const cap = strict ? this.strictLimit : this.limit;
     if (this.queue.length === 0 && this.inFlight < cap) return Promise.resolve(this.take());
     if (this.queue.length >= this.maxQueue) {
@@ -40,7 +41,8 @@ export class Bulkhead {
           reject(error);
         },
       };
-      const timer = setTimeout(() => this.drop(waiter, new ConcurrencyLimitException(this.model, `no slot within ${this.queueTimeoutMs} ms`)), this.queueTimeoutMs);
+      const waitMs = Math.max(0, Math.min(this.queueTimeoutMs, maxWaitMs));
+      const timer = setTimeout(() => this.drop(waiter, new ConcurrencyLimitException(this.model, `no slot within ${waitMs} ms`)), waitMs);
       const onAbort = () => this.drop(waiter, signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => {

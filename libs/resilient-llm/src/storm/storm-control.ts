@@ -82,17 +82,17 @@ export class StormControl {
   }
 
   /** A slot to send a request to `model` (a queue when the model has a limit); call the returned function when done. */
-  acquire(model: string, strict: boolean, signal?: AbortSignal): Promise<() => void> {
+  acquire(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<() => void> {
     const bulkhead = this.bulkhead(model);
-    return bulkhead ? bulkhead.acquire(strict, signal) : Promise.resolve(() => undefined);
+    return bulkhead ? bulkhead.acquire(strict, signal, maxWaitMs) : Promise.resolve(() => undefined);
   }
 
   /**
    * Slot, then circuit, for one upstream request. The slot comes first, so that a request
    * refused by the queue never holds a half-open probe.
    */
-  async enter(model: string, strict: boolean, signal?: AbortSignal): Promise<UpstreamPass> {
-    const free = await this.acquire(model, strict, signal);
+  async enter(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<UpstreamPass> {
+    const free = await this.acquire(model, strict, signal, maxWaitMs);
     let ticket: UpstreamTicket;
     try {
       ticket = this.admit(model);

@@ -16,23 +16,26 @@ export interface AcceptedAttempt {
   span?: Span;
   /** Aborts the attempt: the SDK's stream closed by its reader, a disconnect, shutdown. */
   signal: AbortSignal;
+  /** A stream that delivers nothing for this long (to a reader, or from the upstream) is closed. */
+  idleMs: number;
   /** False with `retry: 'handler'`, where the handler's run owns the span. */
   ownsSpan: boolean;
   /** Records the attempt on the call, once its outcome is known. */
   record(error?: unknown, classification?: FailureClassification): void;
-  /** Frees the slot and the headroom the attempt held. */
+  /** Frees the slot, the headroom and the hold the attempt took. */
   done(): void;
 }
 
-// A stream from an endpoint without an adapter is passed through, read for nothing.
-const NO_EVENTS = { readEvent: () => ({}) };
+// Statuses whose answer has no body: a Response built with one would throw.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 const isEventStream = (response: Response) => (response.headers.get('content-type') ?? '').includes('text/event-stream');
+const isJson = (response: Response) => (response.headers.get('content-type') ?? '').includes('json');
 
 /**
- * Reads what a successful answer used and records it against the call: a plain answer at
- * once, a stream as it is read (the call settles only once it is done). Hands the SDK a
- * `Response` it can read as if it came from the upstream.
+ * Reads what a successful answer used and records it against the call: a JSON answer at once,
+ * a stream as it is read. Hands the SDK a `Response` it can read as if it came from the
+ * upstream; answers the transport has no adapter for (files, audio) pass through untouched.
  */
 @Injectable()
 export class AnswerReader {
@@ -43,53 +46,84 @@ export class AnswerReader {
 
   async accept(call: GuardedCall, request: UpstreamRequest, response: Response, attempt: AcceptedAttempt): Promise<Response> {
     const init = { status: response.status, statusText: response.statusText, headers: response.headers };
-    if (isEventStream(response) && response.body) return new Response(this.tap(call, request, response.body, attempt), init);
-    const text = await response.text();
     const { adapter, body } = request;
-    if (adapter && body) {
-      const answer = parseJsonObject(text);
-      const reported = answer && adapter.usageOf(answer);
-      const usage = reported ?? { inputTokens: adapter.promptTokens(body), outputTokens: tokensOfText(text) };
-      call.recordUsage(attempt.model, usage, !reported);
-      this.completion(request, body, attempt, usage, answer);
+    if (!response.body || NULL_BODY_STATUSES.has(response.status)) {
+      this.finishPlain(call, request, attempt);
+      return new Response(null, init);
     }
-    attempt.record();
-    if (attempt.ownsSpan && attempt.span) this.telemetry.endAttempt(attempt.span, attempt.model);
-    attempt.done();
+    if (adapter && body && isEventStream(response)) return new Response(this.tap(call, request, response.body, attempt), init);
+    if (!adapter || !body || !isJson(response)) return new Response(this.passThrough(call, request, response.body, attempt), init);
+    const text = await response.text();
+    const answer = parseJsonObject(text);
+    const reported = answer && adapter.usageOf(answer);
+    const usage = reported ?? { inputTokens: request.promptTokens(attempt.model), outputTokens: tokensOfText(text) };
+    call.recordUsage(attempt.model, usage, !reported);
+    this.completion(request, body, attempt, usage, answer);
+    this.finishPlain(call, request, attempt);
     return new Response(text, init);
   }
 
+  /** The attempt succeeded; a request the transport cannot price is counted at its worst case. */
+  private finishPlain(call: GuardedCall, request: UpstreamRequest, attempt: AcceptedAttempt): void {
+    if (!request.adapter && request.costs) call.recordCharge(attempt.model, request.worstCaseMicro(attempt.model, call.budget.estimateMicro));
+    attempt.record();
+    if (attempt.ownsSpan && attempt.span) this.telemetry.endAttempt(attempt.span, attempt.model);
+    attempt.done();
+  }
+
+  private passThrough(call: GuardedCall, request: UpstreamRequest, stream: ReadableStream<Uint8Array>, attempt: AcceptedAttempt): ReadableStream<Uint8Array> {
+    return tapEventStream(stream, undefined, {
+      signal: attempt.signal,
+      idleMs: attempt.idleMs,
+      onDone: () => this.finishPlain(call, request, attempt),
+      errorFor: () => new Error('unreachable: a pass-through stream reads no events'),
+      idleError: () => this.stalled(call, attempt),
+    });
+  }
+
   private tap(call: GuardedCall, request: UpstreamRequest, stream: ReadableStream<Uint8Array>, attempt: AcceptedAttempt): ReadableStream<Uint8Array> {
-    const { adapter, body } = request;
-    // Held from here, not from the first read: the call must not settle before the stream is read.
-    const release = call.hold();
+    const adapter = request.adapter!;
+    const body = request.body!;
     let classification: FailureClassification | undefined;
+    const failWith = (reported: { code?: string }) => {
+      classification = classifyStreamError(reported.code);
+      call.giveUpReason = 'not_retryable';
+      call.failure = new LlmCallFailedException({ retry: false, reason: 'not_retryable', classification }, call.attempts.length + 1, undefined);
+      return call.failure;
+    };
     const finish = (outcome: StreamOutcome) => {
+      // The SDK may have raised the error event itself (a chat chunk with `error`) before the tap could.
+      if (outcome.error && !classification) failWith(outcome.error);
       try {
-        if (adapter && body) {
-          // A delta carries about one token: what was read is what was billed, at least.
-          const usage = outcome.usage ?? { inputTokens: adapter.promptTokens(body), outputTokens: outcome.outputDeltas };
-          call.recordUsage(attempt.model, usage, !outcome.usage);
-          this.completion(request, body, attempt, { ...usage, responseModel: outcome.responseModel, responseId: outcome.responseId });
-        }
+        // A delta carries about one token: what was read is what was billed, at least.
+        const usage = outcome.usage ?? { inputTokens: request.promptTokens(attempt.model), outputTokens: outcome.outputDeltas };
+        call.recordUsage(attempt.model, usage, !outcome.usage);
+        this.completion(request, body, attempt, { ...usage, responseModel: outcome.responseModel, responseId: outcome.responseId });
         attempt.record(classification && call.failure, classification);
         if (attempt.ownsSpan && attempt.span) this.telemetry.endAttempt(attempt.span, attempt.model, classification && { classification, retrying: false });
       } finally {
         attempt.done();
-        release();
       }
     };
-    return tapEventStream(stream, adapter ?? NO_EVENTS, {
+    return tapEventStream(stream, adapter, {
       signal: attempt.signal,
-      idleMs: this.options.client.attemptTimeoutMs,
+      idleMs: attempt.idleMs,
       onDone: finish,
-      errorFor: (reported) => {
-        classification = classifyStreamError(reported.code);
-        call.giveUpReason = 'not_retryable';
-        call.failure = new LlmCallFailedException({ retry: false, reason: 'not_retryable', classification }, call.attempts.length + 1, undefined);
-        return call.failure;
-      },
+      errorFor: failWith,
+      idleError: () => this.stalled(call, attempt),
     });
+  }
+
+  /** A started answer that stopped moving (nobody read it, or the upstream stalled): a clear 502, never re-sent. */
+  private stalled(call: GuardedCall, attempt: AcceptedAttempt): Error {
+    const classification: FailureClassification = {
+      kind: 'timeout',
+      retryable: false,
+      reason: `the answer moved nothing for ${attempt.idleMs} ms and was closed; a started answer is never sent again`,
+    };
+    call.giveUpReason = 'not_retryable';
+    call.failure = new LlmCallFailedException({ retry: false, reason: 'not_retryable', classification }, call.attempts.length + 1, undefined);
+    return call.failure;
   }
 
   private completion(request: UpstreamRequest, body: JsonBody, attempt: AcceptedAttempt, usage: TokenUsage & { responseModel?: string; responseId?: string }, answer?: JsonBody): void {
@@ -105,4 +139,3 @@ export class AnswerReader {
     });
   }
 }
-

@@ -4,19 +4,19 @@ import type { EndpointAdapter, StreamEvent, StreamEventReading } from './adapter
 export interface StreamOutcome extends Omit<StreamEventReading, 'outputDelta'> {
   /** Pieces of output read: about one token each. */
   outputDeltas: number;
-  /** The stream reached its end (not cut short, not abandoned). */
-  completed: boolean;
 }
 
 export interface TapOptions {
   /** Ends the stream where it stands: the reader went away (the SDK aborts its request then), or the call did. */
   signal: AbortSignal;
-  /** A stream nobody reads for this long is closed, so that its slot and spend are not held for good. */
+  /** A stream that moves nothing for this long, because nobody reads it or the upstream stalled, is closed. */
   idleMs: number;
   /** Runs exactly once: at the end, on an error, when the reader cancels, or when idle. */
   onDone(outcome: StreamOutcome): void;
   /** The error a stream that reported one inside a 200 answer fails with. */
   errorFor(reported: NonNullable<StreamEventReading['error']>): Error;
+  /** The error a stream that moved nothing for `idleMs` fails with. */
+  idleError(): Error;
 }
 
 function parseEvent(block: string): StreamEvent | undefined {
@@ -37,17 +37,23 @@ function parseEvent(block: string): StreamEvent | undefined {
 }
 
 /**
- * Passes a server-sent event stream through unchanged while reading its usage and any error
- * event it carries. Pull-driven: nothing is read ahead of the consumer, so "idle" means that
- * the consumer stopped reading.
+ * Passes a body through unchanged; with an adapter, reads the server-sent events in it for
+ * usage and for an error event inside a 200 answer. Pull-driven (nothing is read ahead of the
+ * consumer), with one idle timer: it runs while the consumer does not read and while the
+ * upstream sends nothing, so neither a forgotten stream nor a stalled one holds the call.
  */
-export function tapEventStream(body: ReadableStream<Uint8Array>, adapter: Pick<EndpointAdapter, 'readEvent'>, options: TapOptions): ReadableStream<Uint8Array> {
+export function tapEventStream(
+  body: ReadableStream<Uint8Array>,
+  adapter: Pick<EndpointAdapter, 'readEvent'> | undefined,
+  options: TapOptions,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const outcome: StreamOutcome = { outputDeltas: 0, completed: false };
+  const outcome: StreamOutcome = { outputDeltas: 0 };
   let pending = '';
   let finished = false;
   let idle: NodeJS.Timeout | undefined;
+  let stream!: ReadableStreamDefaultController<Uint8Array>;
 
   const finish = () => {
     if (finished) return;
@@ -56,6 +62,19 @@ export function tapEventStream(body: ReadableStream<Uint8Array>, adapter: Pick<E
     options.signal.removeEventListener('abort', stop);
     options.onDone(outcome);
   };
+  const stop = () => {
+    reader.cancel().catch(() => undefined);
+    finish();
+  };
+  const fail = (error: unknown) => {
+    stream.error(error);
+    stop();
+  };
+  const watch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => fail(options.idleError()), options.idleMs);
+    idle.unref();
+  };
   const read = (text: string) => {
     pending += text;
     const blocks = pending.split(/\r?\n\r?\n/);
@@ -63,60 +82,44 @@ export function tapEventStream(body: ReadableStream<Uint8Array>, adapter: Pick<E
     for (const block of blocks) {
       const event = parseEvent(block);
       if (!event) continue;
-      const { outputDelta, ...reading } = adapter.readEvent(event);
+      const { outputDelta, ...reading } = adapter!.readEvent(event);
       if (outputDelta) outcome.outputDeltas++;
-      Object.assign(outcome, Object.fromEntries(Object.entries(reading).filter(([, value]) => value !== undefined)));
+      for (const [key, value] of Object.entries(reading)) if (value !== undefined) Object.assign(outcome, { [key]: value });
     }
   };
-  const watch = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    clearTimeout(idle);
-    idle = setTimeout(() => {
-      controller.error(new Error(`the stream was not read for ${options.idleMs} ms and was closed`));
-      reader.cancel().catch(() => undefined);
-      finish();
-    }, options.idleMs);
-    idle.unref();
-  };
 
-  const stop = () => {
-    reader.cancel().catch(() => undefined);
-    finish();
-  };
   if (options.signal.aborted) stop();
   else options.signal.addEventListener('abort', stop, { once: true });
 
   return new ReadableStream<Uint8Array>(
     {
-      start: watch,
+      start(controller) {
+        stream = controller;
+        watch();
+      },
       async pull(controller) {
-        clearTimeout(idle);
+        // The events before an error event reached the reader with the last chunk; now it fails.
+        if (outcome.error) return fail(options.errorFor(outcome.error));
+        watch();
         try {
           const { done, value } = await reader.read();
+          if (finished) return;
           if (done) {
-            read(decoder.decode() + '\n\n');
-            outcome.completed = !outcome.error;
-            if (outcome.error) controller.error(options.errorFor(outcome.error));
-            else controller.close();
+            if (adapter) read(decoder.decode() + '\n\n');
+            if (outcome.error) return fail(options.errorFor(outcome.error));
+            controller.close();
             finish();
             return;
           }
-          read(decoder.decode(value, { stream: true }));
-          if (outcome.error) {
-            controller.error(options.errorFor(outcome.error));
-            reader.cancel().catch(() => undefined);
-            finish();
-            return;
-          }
+          if (adapter) read(decoder.decode(value, { stream: true }));
           controller.enqueue(value);
-          watch(controller);
+          watch();
         } catch (error) {
-          controller.error(error);
-          finish();
+          if (!finished) fail(error);
         }
       },
-      async cancel(reason) {
-        finish();
-        await reader.cancel(reason).catch(() => undefined);
+      cancel() {
+        stop();
       },
     },
     { highWaterMark: 0 },

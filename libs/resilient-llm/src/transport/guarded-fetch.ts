@@ -3,13 +3,12 @@ import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import { type GuardedCall, activeGuardedCall } from '../guarded/guarded-call.context.js';
 import { RequestExecutor } from '../guarded/request-executor.js';
 import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
+import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { type EndpointAdapter, type JsonBody, adapterFor, parseJsonObject } from './adapters/index.js';
+import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { type EndpointAdapter, type JsonBody, type PromptCount, adapterFor, parseJsonObject } from './adapters/index.js';
 import { requestOverrides } from './request-overrides.js';
 import type { UpstreamRequest } from './upstream-request.js';
-
-/** Output tokens assumed for a request that sets no cap, when its call has no estimate either. */
-const DEFAULT_OUTPUT_TOKENS = 1_024;
 
 interface OutgoingRequest {
   url: string;
@@ -20,6 +19,7 @@ interface OutgoingRequest {
   rawBody: RequestInit['body'];
   adapter?: EndpointAdapter;
   body?: JsonBody;
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,16 +40,18 @@ export class GuardedFetch {
     private readonly runner: GuardedCallRunner,
     private readonly executor: RequestExecutor,
     private readonly pricing: LlmPricing,
+    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
   ) {}
 
   private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const outgoing = this.describe(input, init);
     this.noticeCallerRetries(outgoing.headers);
     const call = activeGuardedCall();
-    if (call) return this.executor.execute(call, this.upstreamRequest(call, outgoing));
-    const model = typeof outgoing.body?.model === 'string' ? outgoing.body.model : undefined;
-    const signal = init.signal ?? (input instanceof Request ? input.signal : undefined);
-    return this.runner.run({ model, signal: signal ?? undefined }, () => {
+    // Once per process and encoding (at startup for the default model): prompts are then counted exactly.
+    if (this.options.budget.enabled && outgoing.adapter) await this.pricing.prepareTokenizer(bodyModel(outgoing.body) ?? call?.settings.model ?? this.options.defaultModel);
+    if (call && !call.closed) return this.executor.execute(call, this.upstreamRequest(call, outgoing));
+    const model = bodyModel(outgoing.body);
+    return this.runner.run({ model, signal: outgoing.signal }, () => {
       const own = activeGuardedCall()!;
       return this.executor.execute(own, this.upstreamRequest(own, outgoing));
     });
@@ -63,38 +65,60 @@ export class GuardedFetch {
     const path = new URL(url).pathname;
     const adapter = method === 'POST' ? adapterFor(path) : undefined;
     if (method === 'POST' && !adapter) this.warnUnadapted(path);
-    const parsed = adapter && typeof rawBody === 'string' ? parseJsonObject(rawBody) : undefined;
-    return { url, path, method, headers: new Headers(init.headers ?? source?.headers), init, rawBody, adapter, body: parsed && adapter!.prepare(parsed) };
+    const body = adapter && typeof rawBody === 'string' ? parseJsonObject(rawBody) : undefined;
+    const signal = init.signal ?? source?.signal ?? undefined;
+    return { url, path, method, headers: new Headers(init.headers ?? source?.headers), init, rawBody, adapter, body, signal };
   }
 
   private upstreamRequest(call: GuardedCall, outgoing: OutgoingRequest): UpstreamRequest {
-    const { adapter, body, method, headers, rawBody, url, init } = outgoing;
+    const { adapter, method, headers, rawBody, url, init, signal: callerSignal } = outgoing;
+    // The body as it is sent: with an output cap when it had none (the handler's, else the module's).
+    const body = adapter && outgoing.body && adapter.prepare(outgoing.body, { maxOutputTokens: call.settings.maxOutputTokens ?? this.options.defaultMaxOutputTokens });
     const number = call.nextRequestNumber();
     // The same key on every retry of this request, another for the call's next request: the provider can deduplicate.
     if (method !== 'GET' && !headers.has('idempotency-key')) headers.set('Idempotency-Key', upstreamIdempotencyKey(call.settings.idempotencyBase, number));
-    const model = typeof body?.model === 'string' ? body.model : undefined;
+    const model = bodyModel(body);
     const costs = method === 'POST';
+    const resendable = isResendable(rawBody);
+    // Counted once per tokenizer, not once per attempt: retries and fallback models of one encoding share it.
+    const counts = new Map<string, PromptCount>();
+    const promptCount = (priced: string): PromptCount => {
+      const tokenizer = this.pricing.tokenizerFor(priced);
+      let count = counts.get(tokenizer.name);
+      if (!count) {
+        count = adapter && body ? adapter.promptTokens(body, tokenizer) : { tokens: 0, uncounted: 0 };
+        counts.set(tokenizer.name, count);
+      }
+      return count;
+    };
     return {
       number,
       operation: adapter?.operation ?? outgoing.path.split('/').pop() ?? 'unknown',
       adapter,
       body,
       model,
-      resendable: isResendable(rawBody),
+      costs,
+      resendable,
       attemptTimeoutMs: requestOverrides.getStore()?.attemptTimeoutMs,
-      callerSignal: init.signal ?? undefined,
+      callerSignal,
       worstCaseMicro: (priced, callEstimateMicro) => {
         if (!costs) return 0;
         // Fails before the request is sent: an unpriced model would spend without being counted.
         this.pricing.priceOf(priced);
-        const cap = adapter && body ? adapter.outputCap(body) : undefined;
-        if (cap === undefined && callEstimateMicro > 0) return callEstimateMicro;
-        const prompt = adapter && body ? adapter.promptTokens(body) : 0;
-        return this.pricing.worstCaseMicroUsd(priced, prompt + (cap ?? DEFAULT_OUTPUT_TOKENS));
+        // A body the transport cannot read: the call's estimate, else the default cap at the dearest rate.
+        if (!adapter || !body) return callEstimateMicro > 0 ? callEstimateMicro : this.pricing.worstCaseMicroUsd(priced, this.options.defaultMaxOutputTokens);
+        // Without a budget nothing reserves it (and the answer's usage prices the request): no need to count.
+        if (!this.options.budget.enabled) return 0;
+        const prompt = promptCount(priced);
+        const worst = this.pricing.requestWorstCaseMicroUsd(priced, prompt.tokens, adapter.outputCap(body) ?? 0);
+        // Images, audio and files are not counted: the call's estimate stands in where it is larger.
+        return prompt.uncounted > 0 ? Math.max(worst, callEstimateMicro) : worst;
       },
+      promptTokens: (priced) => promptCount(priced).tokens,
       send: (sendModel, signal) => {
         const sent = body ? JSON.stringify(sendModel === model || model === undefined ? body : { ...body, model: sendModel }) : rawBody;
-        return globalThis.fetch(url, { ...init, method, headers, body: sent, signal });
+        // A streamed body must say so to undici.
+        return globalThis.fetch(url, { ...init, method, headers, body: sent, signal, ...(!resendable && { duplex: 'half' }) } as RequestInit);
       },
     };
   }
@@ -121,3 +145,4 @@ function isResendable(body: RequestInit['body']): boolean {
   return !(typeof body === 'object' && Symbol.asyncIterator in body);
 }
 
+const bodyModel = (body: JsonBody | undefined): string | undefined => (typeof body?.model === 'string' ? body.model : undefined);
