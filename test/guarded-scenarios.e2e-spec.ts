@@ -2,9 +2,9 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { StormControl } from '@resilient-llm/nestjs';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { ScenarioController, scenarioModule } from './apps/scenario.app.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 
-describe('@Guarded scenarios', () => {
+describe.each(HTTP_ADAPTERS)('@Guarded scenarios on %s', (adapter) => {
   let upstream: FaultUpstream;
   let testApp: TestApp;
   let controller: ScenarioController;
@@ -16,7 +16,7 @@ describe('@Guarded scenarios', () => {
       client: { apiKey: 'test', baseURL: upstream.baseURL, attemptTimeoutMs: 200 },
       backoff: { strategy: 'exponential', baseMs: 100, capMs: 1_000, maxAttempts: 3, deadlineMs: 30_000 },
     });
-    testApp = await createTestApp({ imports: [ScenarioModule] }, clock);
+    testApp = await createTestApp({ imports: [ScenarioModule] }, clock, adapter);
     controller = testApp.app.get(ScenarioController);
   });
   afterAll(async () => {

@@ -2,12 +2,12 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { BudgetGuard, ResilientLlmStorageHolder, type ResilientLlmModuleOptions, StormControl } from '@resilient-llm/nestjs';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { RequestRetryController, requestRetryModule } from './apps/request-retry.app.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 import { type SpanNode, installTestTelemetry, spanTrees } from './support/telemetry.js';
 
 const telemetry = installTestTelemetry();
 
-describe('retry the request, never the handler', () => {
+describe.each(HTTP_ADAPTERS)('retry the request, never the handler, on %s', (adapter) => {
   let upstream: FaultUpstream;
   const apps: TestApp[] = [];
 
@@ -35,7 +35,7 @@ describe('retry the request, never the handler', () => {
           ...options,
         }),
       ],
-    }, new ManualClock());
+    }, new ManualClock(), adapter);
     apps.push(app);
     return { ...app, controller: app.app.get(RequestRetryController), guard: app.app.get(BudgetGuard) };
   }

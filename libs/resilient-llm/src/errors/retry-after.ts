@@ -9,15 +9,3 @@ export const retryAfterOf = (error: unknown): number | undefined =>
   error instanceof HttpException && typeof (error as RetryAfterHint).retryAfterSeconds === 'number'
     ? (error as RetryAfterHint).retryAfterSeconds
     : undefined;
-
-interface HeaderTarget {
-  setHeader?: (name: string, value: string) => unknown;
-  header?: (name: string, value: string) => unknown;
-}
-
-/** Sends `Retry-After` with an exception that carries one (Express `setHeader`, Fastify `header`). */
-export function applyRetryAfter(response: HeaderTarget | undefined, error: unknown): void {
-  const seconds = retryAfterOf(error);
-  if (seconds === undefined || !response) return;
-  (response.setHeader ?? response.header)?.call(response, 'Retry-After', String(seconds));
-}

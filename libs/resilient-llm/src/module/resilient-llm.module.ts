@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import { RetryAfterInterceptor } from '../errors/retry-after.interceptor.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
 import { IdempotencyPurger } from '../idempotency/idempotency-purger.js';
 import { RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
@@ -74,6 +75,8 @@ const storageProviders = [
     HandlerRetries,
     RequestExecutor,
     // App-wide, so that it runs before @Guarded: replays and refusals never reach the budget or the upstream.
+    // Outermost, so registered first: Retry-After on every refusal of this library's, wherever thrown.
+    { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
     { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },
     { provide: RESILIENT_LLM_CLOCK, useValue: systemClock },
