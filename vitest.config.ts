@@ -11,7 +11,8 @@ export default defineConfig({
     root: './',
     include: ['libs/**/*.spec.ts', 'src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    testTimeout: 20_000,
+    // Far above any test's normal duration (a few seconds at most): a loaded machine is slower, not wrong.
+    testTimeout: 60_000,
     // The pack-and-install test builds the library with tsc: give it room on 2 cores.
     hookTimeout: 120_000,
   },

@@ -54,7 +54,7 @@ describe('storm control', () => {
     // The upstream recovers: every request succeeds again at once (first attempts were never held back).
     upstream.setFaults({});
     expect(successRate(await fire(withBudget, 100))).toBe(1);
-  });
+  }, 180_000); // 3,000 upstream requests: about 10 s alone, more on a loaded machine; the count, not the time, is the test.
 
   it('an outage that sends Retry-After still draws on the retry budget (only a 429 is exempt)', async () => {
     upstream.setFaults({ rates: { '503:retry-after-ms=1': 1 } });
