@@ -1,12 +1,12 @@
 import { FaultUpstream } from '@app/fault-upstream';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
-import { type TestApp, createTestApp, importExampleAppModule } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp, importExampleAppModule } from './support/test-app.js';
 
 /**
  * The example app's guarded POST /chat, over real HTTP, calling the real openai SDK against
  * the fault-injecting upstream. Every assertion counts what the upstream itself received.
  */
-describe('POST /chat (example app, provider configured)', () => {
+describe.each(HTTP_ADAPTERS)('POST /chat (example app, provider configured) on %s', (adapter) => {
   let upstream: FaultUpstream;
   let testApp: TestApp;
   let resetStormControl: () => void;
@@ -20,7 +20,7 @@ describe('POST /chat (example app, provider configured)', () => {
       OPENAI_BASE_URL: upstream.baseURL,
       LLM_MODEL: 'gpt-4.1',
     });
-    testApp = await createTestApp({ imports: [AppModule] }, clock);
+    testApp = await createTestApp({ imports: [AppModule] }, clock, adapter);
     // The app was imported afresh (it reads the environment on import): take its copy of the class.
     const { StormControl } = await import('@resilient-llm/nestjs');
     resetStormControl = () => testApp.app.get(StormControl).reset();

@@ -1,8 +1,8 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { type TestApp, createTestApp, importExampleAppModule } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp, importExampleAppModule } from './support/test-app.js';
 
 /** The example app with BUDGET_DAILY_USD set: POST /chat stops at the limit and GET /resilient-llm/budget shows it. */
-describe('example app with a daily budget', () => {
+describe.each(HTTP_ADAPTERS)('example app with a daily budget on %s', (adapter) => {
   let upstream: FaultUpstream;
   let testApp: TestApp;
 
@@ -16,7 +16,7 @@ describe('example app with a daily budget', () => {
       // Each call reserves 1000 tokens at $0.60/MTok (600 micro-dollars) and really costs 16.
       BUDGET_DAILY_USD: '0.0007',
     });
-    testApp = await createTestApp({ imports: [AppModule] });
+    testApp = await createTestApp({ imports: [AppModule] }, undefined, adapter);
   });
   afterAll(async () => {
     await testApp.app.close();

@@ -148,6 +148,23 @@ describe.each(HTTP_ADAPTERS)('the guarded transport at its edges, on %s', (adapt
       expect(upstream.stats().totalRequests).toBe(1);
     });
 
+    it('a client that hangs up stops the call: the request in flight is abandoned, nothing is retried, the money is settled', async () => {
+      // Every answer takes 300 ms (real time); the client hangs up once its first attempt is in flight.
+      upstream.setFaults({ latencyMs: [300, 300], sequence: ['503', '503', 'ok'] });
+      const pending = app.http().post('/chat-stream');
+      const settled = pending.then(
+        () => 'answered',
+        () => 'aborted',
+      );
+      await vi.waitFor(() => expect(upstream.stats().inFlight).toBe(1), { timeout: 5_000 });
+      pending.abort();
+      await settled;
+      await vi.waitFor(async () => expect((await window(app.guard)).reservedMicroUsd).toBe(0), { timeout: 5_000 });
+      // The first attempt was cut off in flight; no second attempt followed it.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(upstream.stats().totalRequests).toBe(1);
+    });
+
     it("with retry: 'handler', each run's request carries the same upstream key", async () => {
       upstream.setFaults({ sequence: ['503', 'ok'] });
       await app.http().post('/handler-retry').expect(200);

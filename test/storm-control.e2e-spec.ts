@@ -2,12 +2,12 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { BudgetGuard, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
 import { budgetModule } from './apps/budget.app.js';
 import { installTestTelemetry } from './support/telemetry.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 
 const telemetry = installTestTelemetry();
 
 /** Storm control measured by the upstream's own counters. */
-describe('storm control', () => {
+describe.each(HTTP_ADAPTERS)('storm control on %s', (adapter) => {
   let upstream: FaultUpstream;
   const apps: TestApp[] = [];
 
@@ -23,7 +23,7 @@ describe('storm control', () => {
   async function boot(options: ResilientLlmModuleOptions) {
     const app = await createTestApp({
       imports: [budgetModule({ client: { apiKey: 't', baseURL: upstream.baseURL, attemptTimeoutMs: 500 }, storage: { database: ':memory:' }, ...options })],
-    });
+    }, undefined, adapter);
     apps.push(app);
     return app;
   }

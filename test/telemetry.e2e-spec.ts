@@ -4,7 +4,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Guarded, Idempotent, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
 import { FLAT_PRICING, REPLY_TOKENS, TOKENS_PER_CALL } from './apps/budget.app.js';
 import { installTestTelemetry, metricValue, shape, spanTrees } from './support/telemetry.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 
 const telemetry = installTestTelemetry();
 
@@ -21,7 +21,7 @@ class TracedController {
   }
 }
 
-describe('span trees and metrics of guarded calls', () => {
+describe.each(HTTP_ADAPTERS)('span trees and metrics of guarded calls on %s', (adapter) => {
   let upstream: FaultUpstream;
   let testApp: TestApp;
 
@@ -41,7 +41,7 @@ describe('span trees and metrics of guarded calls', () => {
       controllers: [TracedController],
     })
     class TracedModule {}
-    testApp = await createTestApp({ imports: [TracedModule] });
+    testApp = await createTestApp({ imports: [TracedModule] }, undefined, adapter);
   }
 
   beforeEach(async () => {
