@@ -97,7 +97,7 @@ describe.each(HTTP_ADAPTERS)('no request is unbounded, and its worst case is exa
   it("sets max_output_tokens on a Responses request from the handler's @Guarded({ maxOutputTokens })", async () => {
     const app = await boot();
     const response = await app.http().post('/responses').expect(200);
-    expect(response.body).toMatchObject({ maxOutputTokens: 5, status: 'incomplete', usage: { input_tokens: 8, output_tokens: 5 } });
+    expect(response.body).toMatchObject({ maxOutputTokens: 5, status: 'incomplete', usage: { input_tokens: 7, output_tokens: 5 } });
   });
 
   it('reserves the exact worst case: prompt tokens at the input price, the cap at the output price', async () => {

@@ -1,3 +1,4 @@
+import { billedTokens } from './billed-tokens.js';
 import type { Endpoint } from './endpoint.js';
 import { seededRandom } from './seeded-random.js';
 
@@ -32,7 +33,7 @@ export function validateEmbeddingsRequest(body: unknown): string | undefined {
 }
 
 /** ~4 characters a token, as chat counts; a token array is its length. No per-message framing here. */
-const tokensOf = (input: string | number[]) => (typeof input === 'string' ? Math.ceil(input.length / 4) : input.length);
+const tokensOf = (input: string | number[]) => (typeof input === 'string' ? billedTokens(input) : input.length);
 
 /**
  * A unit vector that depends on the input only, so that equal texts embed equally. Its numbers are

@@ -1,3 +1,4 @@
+import { billedTokens } from './billed-tokens.js';
 import type { Fault } from './fault-script.js';
 
 const WORDS = ['resilient', 'calls', 'retry', 'with', 'jitter', 'and', 'budgets', 'keep', 'spend', 'bounded', 'under', 'load'];
@@ -11,8 +12,9 @@ const textOf = (content: unknown): string =>
       : '';
 
 /** Roughly what a BPE tokenizer counts: ~4 characters a token, plus per-message framing. */
-export function promptTokensOf(body: { messages: Array<{ content?: unknown }> }): number {
-  return 3 + body.messages.reduce((sum, message) => sum + 3 + Math.ceil(textOf(message.content).length / 4), 0);
+/** OpenAI's chat framing (3 a message, its role, 3 to prime the reply) around the billed tokens of the text. */
+export function promptTokensOf(body: { messages: Array<{ role?: unknown; content?: unknown }> }): number {
+  return 3 + body.messages.reduce((sum, message) => sum + 3 + (typeof message.role === 'string' ? billedTokens(message.role) : 0) + billedTokens(textOf(message.content)), 0);
 }
 
 /** The reply, one word a token: the script's length, cut at the request's limit (`truncated` then). */

@@ -20,18 +20,18 @@ describe('FaultUpstream /v1/responses', () => {
     expect(response.output_text.split(' ')).toHaveLength(24);
     // The same conversation as chat's "Hello, upstream" user message: the same 10 prompt tokens.
     expect(response.usage).toEqual({
-      input_tokens: 10,
+      input_tokens: 9,
       input_tokens_details: { cached_tokens: 0 },
       output_tokens: 24,
       output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: 34,
+      total_tokens: 33,
     });
     expect(upstream.stats()).toMatchObject({
       totalRequests: 1,
       byPath: { '/v1/chat/completions': 0, '/v1/responses': 1, '/v1/embeddings': 0 },
       byOutcome: { '200': 1 },
       byModel: { 'gpt-4o-mini': 1 },
-      servedTokens: { input: 10, output: 24 },
+      servedTokens: { input: 9, output: 24 },
       streamedRequests: 0,
     });
   });
@@ -45,7 +45,7 @@ describe('FaultUpstream /v1/responses', () => {
         { role: 'user', content: [{ type: 'input_text', text: 'again' }] },
       ],
     });
-    // 3 + (3 + 3) + (3 + 4) + (3 + 2): framing plus ~4 characters a token.
+    // 3 + (3 + 3) + (3 + 1 + 3) + (3 + 1 + 1): OpenAI's framing, the role, o200k_base tokens of the text.
     expect(response.usage?.input_tokens).toBe(21);
   });
 
@@ -63,9 +63,9 @@ describe('FaultUpstream /v1/responses', () => {
     const text = events.flatMap((event) => (event.type === 'response.output_text.delta' ? [event.delta] : [])).join('');
     const last = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
     expect(last.response.status).toBe('completed');
-    expect(last.response.usage).toMatchObject({ input_tokens: 10, output_tokens: 24, total_tokens: 34 });
+    expect(last.response.usage).toMatchObject({ input_tokens: 9, output_tokens: 24, total_tokens: 33 });
     expect(last.response.output).toEqual([expect.objectContaining({ content: [expect.objectContaining({ text })] })]);
-    expect(upstream.stats()).toMatchObject({ streamedRequests: 1, byOutcome: { '200': 1 }, servedTokens: { input: 10, output: 24 } });
+    expect(upstream.stats()).toMatchObject({ streamedRequests: 1, byOutcome: { '200': 1 }, servedTokens: { input: 9, output: 24 } });
   });
 
   it("works with the SDK's responses.stream helper and its final response", async () => {
@@ -115,7 +115,7 @@ describe('FaultUpstream /v1/responses', () => {
       inFlight: 0,
       byPath: { '/v1/responses': 4 },
       byOutcome: { '503': 1, '429': 1, reset: 1, timeout: 1 },
-      abandonedPromptTokens: 7 + 10,
+      abandonedPromptTokens: 7 + 9,
       servedTokens: { input: 0, output: 0 },
     });
   });
@@ -130,7 +130,7 @@ describe('FaultUpstream /v1/responses', () => {
     expect(upstream.stats()).toMatchObject({
       byOutcome: { stream_error: 1 },
       streamedRequests: 1,
-      servedTokens: { input: 10, output: 0 },
+      servedTokens: { input: 9, output: 0 },
     });
   });
 
