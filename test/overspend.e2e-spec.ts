@@ -1,0 +1,107 @@
+import { FaultUpstream } from '@app/fault-upstream';
+import { BudgetGuard, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
+import { overspendModule } from './apps/overspend.app.js';
+import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
+import { type TestApp, createTestApp } from './support/test-app.js';
+
+// 'flat' costs $1 per million tokens in and out: one token is one micro-dollar.
+const RESERVATION = 1_000; // @Guarded(1000): the handler's estimate
+const LIMIT_MICRO = 10 * RESERVATION; // "a limit of ten reservations", as in the issue
+const LONG_MESSAGE = Array.from({ length: 5_334 }, (_, index) => ['retry', 'budget', 'jitter', 'window', 'spend', 'tokens'][index % 6]).join(' ').slice(0, 32_000);
+
+const STORES = [
+  { name: 'SQLite', database: async () => ({ url: ':memory:', drop: async () => undefined }) },
+  { name: 'PostgreSQL', database: async () => createTestSchema() },
+];
+
+/**
+ * The bill never passes the limit, whatever the prompt or the reply: every request's worst case
+ * (its prompt counted exactly, plus its output cap) is reserved before it is sent.
+ */
+describe.each(STORES)('no overshoot on $name', ({ name, database }) => {
+  let upstream: FaultUpstream;
+  let dropSchema: () => Promise<void> = async () => undefined;
+  let app: TestApp | undefined;
+  let skip = false;
+
+  beforeAll(async () => {
+    skip = name === 'PostgreSQL' && (await skipWithoutPostgres());
+    upstream = await FaultUpstream.start();
+  });
+  afterEach(async () => {
+    await app?.app.close();
+    app = undefined;
+    await dropSchema();
+  });
+  afterAll(() => upstream.stop());
+
+  async function boot(options: ResilientLlmModuleOptions) {
+    const store = await database();
+    dropSchema = store.drop;
+    app = await createTestApp({
+      imports: [
+        overspendModule({
+          client: { apiKey: 't', baseURL: upstream.baseURL },
+          budget: { limits: { dailyUsd: LIMIT_MICRO / 1_000_000 } },
+          storage: { database: store.url },
+          ...options,
+        }),
+      ],
+    });
+    return { http: app.http, guard: app.app.get(BudgetGuard) };
+  }
+
+  const billedMicro = () => upstream.stats().servedTokens.input + upstream.stats().servedTokens.output;
+
+  it('ten concurrent 32,000-character prompts: spent <= limit, and exactly what the upstream billed', async (context) => {
+    if (skip) return context.skip();
+    upstream.resetStats();
+    const { http, guard } = await boot({ defaultMaxOutputTokens: 512 });
+    const statuses = (await Promise.all(Array.from({ length: 10 }, () => http().post('/ask').send({ message: LONG_MESSAGE })))).map((r) => r.status);
+    expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+    expect(statuses).toContain(200);
+    const window = (await guard.status()).windows[0];
+    expect(window.reservedMicroUsd).toBe(0);
+    expect(window.spentMicroUsd).toBeLessThanOrEqual(LIMIT_MICRO);
+    expect(window.spentMicroUsd).toBe(billedMicro());
+  });
+
+  it('ten concurrent calls whose replies would run to 4,000 tokens: capped, spent <= limit, exactly what was billed', async (context) => {
+    if (skip) return context.skip();
+    upstream.resetStats();
+    upstream.setFaults({ completionTokens: 4_000 });
+    try {
+      const { http, guard } = await boot({ defaultMaxOutputTokens: 512 });
+      const responses = await Promise.all(Array.from({ length: 10 }, () => http().post('/ask').send({ message: 'Write at length.' })));
+      for (const response of responses) expect([200, 429]).toContain(response.status);
+      const served = responses.filter((response) => response.status === 200);
+      expect(served.length).toBeGreaterThan(0);
+      // The module set the cap the request lacked; the upstream honoured it.
+      for (const response of served) expect(response.body.usage.completion_tokens).toBe(512);
+      const window = (await guard.status()).windows[0];
+      expect(window.spentMicroUsd).toBeLessThanOrEqual(LIMIT_MICRO);
+      expect(window.spentMicroUsd).toBe(billedMicro());
+      expect(window.reservedMicroUsd).toBe(0);
+    } finally {
+      upstream.setFaults({});
+    }
+  });
+
+  it('utilisation: 200 concurrent calls with a 20-token prompt and max_tokens 64, against 100 worst cases: at least 100 admitted, overshoot $0', async (context) => {
+    if (skip) return context.skip();
+    upstream.resetStats();
+    const message = 'one two three four five six seven eight nine ten eleven twelve';
+    // 20 prompt tokens with OpenAI's framing (3 + 3 + role 1 + 13 words), 64 out: 84 micro-dollars at worst.
+    const worstCase = 20 + 64;
+    const { http, guard } = await boot({ budget: { limits: { dailyUsd: (100 * worstCase) / 1_000_000 } } });
+    // Small calls: the handler's own estimate must not stand in for the request's exact worst case.
+    const responses = await Promise.all(Array.from({ length: 200 }, () => http().post('/ask').send({ message, maxTokens: 64 })));
+    const admitted = responses.filter((response) => response.status === 200).length;
+    expect(responses.every((response) => response.status === 200 || response.status === 429)).toBe(true);
+    const window = (await guard.status()).windows[0];
+    console.info(`${name}: ${admitted} of 200 admitted; spent ${window.spentMicroUsd} of ${window.limitMicroUsd} micro-dollars`);
+    expect(admitted).toBeGreaterThanOrEqual(100);
+    expect(window.spentMicroUsd).toBeLessThanOrEqual(window.limitMicroUsd);
+    expect(window.spentMicroUsd).toBe(billedMicro());
+  });
+});
