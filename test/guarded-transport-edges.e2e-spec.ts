@@ -165,6 +165,16 @@ describe.each(HTTP_ADAPTERS)('the guarded transport at its edges, on %s', (adapt
       expect(upstream.stats().totalRequests).toBe(1);
     });
 
+    it('a request a handler fires after it answered is a call of its own: reserved, sent, settled', async () => {
+      const before = await window(app.guard);
+      await app.http().post('/fire-and-forget').expect(202);
+      await vi.waitFor(() => expect(upstream.stats().byOutcome['200']).toBe(1));
+      await vi.waitFor(async () => expect((await window(app.guard)).reservedMicroUsd).toBe(0));
+      const billed = upstream.stats().servedTokens;
+      // The handler's own call made no request: it settles at its estimate (100); the late request at what it was billed.
+      expect((await window(app.guard)).spentMicroUsd - before.spentMicroUsd).toBe(100 + billed.input + billed.output);
+    });
+
     it("with retry: 'handler', each run's request carries the same upstream key", async () => {
       upstream.setFaults({ sequence: ['503', 'ok'] });
       await app.http().post('/handler-retry').expect(200);

@@ -54,6 +54,15 @@ export class TransportEdgesController {
     return { text };
   }
 
+  @Post('fire-and-forget')
+  @HttpCode(202)
+  @Guarded(100)
+  fireAndForget() {
+    // Sent after the handler has answered, still inside its (then ended) guarded call's async context.
+    setTimeout(() => void this.llm.createChatCompletion({ messages: [{ role: 'user', content: 'Hello' }] }).catch(() => undefined), 0);
+    return { accepted: true };
+  }
+
   @Post('handler-retry')
   @HttpCode(200)
   @Guarded({ estimatedTokens: 100, retry: 'handler' })

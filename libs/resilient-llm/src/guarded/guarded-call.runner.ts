@@ -72,8 +72,10 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
   }
 
   async run<T>(request: GuardedCallRequest, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
+    // A call that has ended (a request fired and forgotten by its handler) is not joined: the
+    // request becomes a call of its own, with its own reservation and settlement.
     const outer = activeGuardedCall();
-    if (outer) return operation(outer.view);
+    if (outer && !outer.closed) return operation(outer.view);
     if (this.shuttingDown) throw new ShuttingDownException();
 
     const call = this.open(request);

@@ -3,10 +3,8 @@ import { GUARDED_METADATA } from '../resilient-llm.constants.js';
 import { admittingHandler } from './admitting-handler.js';
 import { GuardedInterceptor } from './guarded.interceptor.js';
 import { type GuardedOptions, normalizeGuardedOptions } from './guarded-options.js';
+import { PATH_METADATA, SSE_METADATA } from '../module/nest-route-metadata.js';
 
-// Where @nestjs/common's route decorators keep a handler's path, and mark an @Sse() handler.
-const PATH_METADATA = 'path';
-const SSE_METADATA = '__sse__';
 
 /**
  * Every route handler a controller class has, its base classes' included (Nest routes inherited

@@ -8,8 +8,7 @@ import { resolveScopeKey } from '../module/scope-extractor.js';
 import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
-
-const SSE_METADATA = '__sse__';
+import { SSE_METADATA } from '../module/nest-route-metadata.js';
 
 interface HttpResponseLike {
   raw?: HttpResponseLike;

@@ -6,10 +6,9 @@ import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configur
 import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+import { SSE_METADATA } from './nest-route-metadata.js';
 
 // Where @nestjs/common marks an @Sse() handler.
-const SSE_METADATA = '__sse__';
-
 /**
  * Looks at every controller once, at startup: a `@Guarded` handler's backoff that conflicts
  * with the module's stops the boot (instead of failing every request), and `@Idempotent`

@@ -14,8 +14,7 @@ export class LlmPricing implements OnModuleInit {
   /** With a budget, the default model's encoding is loaded at startup, not on the first request. */
   async onModuleInit(): Promise<void> {
     if (!this.options.budget.enabled) return;
-    const encoding = this.encodingOf(this.options.defaultModel);
-    if (encoding) await loadEncoding(encoding).catch(() => undefined);
+    await this.prepareTokenizer(this.options.defaultModel);
   }
 
   priceOf(model: string): MicroPrice {
@@ -43,10 +42,15 @@ export class LlmPricing implements OnModuleInit {
     return promptTokenizerFor(model, this.encodingOf(model));
   }
 
-  /** Loads the encoding `model` is counted with, if it has one; resolves at once when it is loaded already. */
-  async prepareTokenizer(model: string): Promise<void> {
+  /** Loads the encoding `model` is counted with, if it has one; undefined when there is nothing to wait for. */
+  prepareTokenizer(model: string): Promise<void> | undefined {
     const encoding = this.encodingOf(model);
-    if (encoding) await loadEncoding(encoding).catch(() => undefined);
+    return encoding ? loadEncoding(encoding) : undefined;
+  }
+
+  /** Whether `model` is counted with one of OpenAI's encodings, that is, is (or is priced as) one of OpenAI's models. */
+  isOpenAiModel(model: string): boolean {
+    return this.encodingOf(model) !== undefined;
   }
 
   private encodingOf(model: string) {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Buffer } from 'node:buffer';
 
 /** OpenAI's byte-pair encodings, counted exactly with `gpt-tokenizer`. */
@@ -42,19 +43,30 @@ const loading = new Map<EncodingName, Promise<void>>();
 // Text is counted as text: "<|endoftext|>" in a prompt is not a special token to the API either.
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
+// Literal specifiers, so that bundlers (the Nest CLI's webpack or rspack) see and keep them.
+const IMPORTERS: Record<EncodingName, () => Promise<{ countTokens: CountTokens }>> = {
+  o200k_base: () => import('gpt-tokenizer/encoding/o200k_base'),
+  cl100k_base: () => import('gpt-tokenizer/encoding/cl100k_base'),
+};
+const failed = new Set<EncodingName>();
+const logger = new Logger('ResilientLlmTokenizer');
+
 /**
- * Loads an encoding's ranks (a few MB, some hundred ms) once per process. A variable specifier:
- * the package's subpath exports resolve at run time for ESM and CommonJS builds alike.
+ * Loads an encoding's ranks (a few MB, some hundred ms) once per process. Undefined when there
+ * is nothing to wait for: loaded already, or failed (then prompts are bounded by their bytes,
+ * never under-counted, and the failure is logged once rather than retried on every request).
  */
-export function loadEncoding(name: EncodingName): Promise<void> {
+export function loadEncoding(name: EncodingName): Promise<void> | undefined {
+  if (loaded.has(name) || failed.has(name)) return undefined;
   let pending = loading.get(name);
   if (!pending) {
-    const specifier = `gpt-tokenizer/encoding/${name}`;
-    pending = (import(specifier) as Promise<{ countTokens: CountTokens }>).then((module) => {
-      loaded.set(name, module.countTokens);
-    });
-    // A failed load is tried again next time; meanwhile prompts are bounded, never under-counted.
-    pending.catch(() => loading.delete(name));
+    pending = IMPORTERS[name]().then(
+      (module) => void loaded.set(name, module.countTokens),
+      (error: unknown) => {
+        failed.add(name);
+        logger.warn(`Could not load the ${name} encoding (${(error as Error).message}): prompts of its models are reserved by their UTF-8 bytes, about 4x their tokens in English.`);
+      },
+    );
     loading.set(name, pending);
   }
   return pending;
@@ -141,7 +153,7 @@ export function promptTokenizerFor(model: string, encoding: EncodingName | undef
   if (tokenizer) return tokenizer;
   const countTokens = loaded.get(encoding);
   if (!countTokens) {
-    void loadEncoding(encoding).catch(() => undefined);
+    void loadEncoding(encoding);
     return UTF8_BYTES;
   }
   tokenizer = exactTokenizer(encoding, countTokens);

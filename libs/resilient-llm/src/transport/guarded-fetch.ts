@@ -48,7 +48,8 @@ export class GuardedFetch {
     this.noticeCallerRetries(outgoing.headers);
     const call = activeGuardedCall();
     // Once per process and encoding (at startup for the default model): prompts are then counted exactly.
-    if (this.options.budget.enabled && outgoing.adapter) await this.pricing.prepareTokenizer(bodyModel(outgoing.body) ?? call?.settings.model ?? this.options.defaultModel);
+    const loading = this.options.budget.enabled && outgoing.adapter ? this.pricing.prepareTokenizer(bodyModel(outgoing.body) ?? call?.settings.model ?? this.options.defaultModel) : undefined;
+    if (loading) await loading;
     if (call && !call.closed) return this.executor.execute(call, this.upstreamRequest(call, outgoing));
     const model = bodyModel(outgoing.body);
     return this.runner.run({ model, signal: outgoing.signal }, () => {
@@ -73,7 +74,9 @@ export class GuardedFetch {
   private upstreamRequest(call: GuardedCall, outgoing: OutgoingRequest): UpstreamRequest {
     const { adapter, method, headers, rawBody, url, init, signal: callerSignal } = outgoing;
     // The body as it is sent: with an output cap when it had none (the handler's, else the module's).
-    const body = adapter && outgoing.body && adapter.prepare(outgoing.body, { maxOutputTokens: call.settings.maxOutputTokens ?? this.options.defaultMaxOutputTokens });
+    const sentModel = bodyModel(outgoing.body) ?? call.settings.model;
+    const limits = { maxOutputTokens: call.settings.maxOutputTokens ?? this.options.defaultMaxOutputTokens, legacyCapField: !this.pricing.isOpenAiModel(sentModel) };
+    const body = adapter && outgoing.body && adapter.prepare(outgoing.body, limits);
     const number = call.nextRequestNumber();
     // The same key on every retry of this request, another for the call's next request: the provider can deduplicate.
     if (method !== 'GET' && !headers.has('idempotency-key')) headers.set('Idempotency-Key', upstreamIdempotencyKey(call.settings.idempotencyBase, number));

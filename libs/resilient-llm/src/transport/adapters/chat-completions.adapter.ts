@@ -4,16 +4,22 @@ import { chatUsage } from './usage.js';
 
 const messagesOf = (body: JsonBody): unknown[] => (Array.isArray(body.messages) ? body.messages : []);
 
-const outputCap = (body: JsonBody) => tokenCount(body.max_completion_tokens) ?? tokenCount(body.max_tokens);
+const requestedCap = (body: JsonBody) => tokenCount(body.max_completion_tokens) ?? tokenCount(body.max_tokens);
+
+/** The most a request can produce: its cap for each of its `n` choices. */
+const outputCap = (body: JsonBody) => {
+  const cap = requestedCap(body);
+  return cap === undefined ? undefined : cap * Math.max(1, tokenCount(body.n) ?? 1);
+};
 
 /** `POST /chat/completions`, plain and streamed (the stream is asked to report its usage). */
 export const chatCompletionsAdapter: EndpointAdapter = {
   operation: 'chat',
   matches: (path) => path.endsWith('/chat/completions'),
-  prepare: (body, { maxOutputTokens }) => {
+  prepare: (body, { maxOutputTokens, legacyCapField }) => {
     let prepared = body;
     // No request is unbounded: `max_completion_tokens` (a caller's `max_tokens` is kept as it is).
-    if (outputCap(body) === undefined) prepared = { ...prepared, max_completion_tokens: maxOutputTokens };
+    if (requestedCap(body) === undefined) prepared = { ...prepared, [legacyCapField ? 'max_tokens' : 'max_completion_tokens']: maxOutputTokens };
     if (body.stream === true) prepared = { ...prepared, stream_options: { ...asObject(body.stream_options), include_usage: true } };
     return prepared;
   },

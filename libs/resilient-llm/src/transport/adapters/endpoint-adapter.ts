@@ -29,6 +29,11 @@ export interface PromptCount {
 export interface RequestLimits {
   /** The output cap for a request that has none. */
   maxOutputTokens: number;
+  /**
+   * Set the cap as chat's older `max_tokens`: for models that are not OpenAI's, served by
+   * OpenAI-compatible servers that may not know `max_completion_tokens` (and would then ignore it).
+   */
+  legacyCapField: boolean;
 }
 
 /**

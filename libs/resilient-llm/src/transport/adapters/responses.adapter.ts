@@ -42,6 +42,10 @@ export const responsesAdapter: EndpointAdapter = {
     if (typeof body.instructions === 'string') countMessage({ role: 'system', content: body.instructions }, tokenizer, count);
     countInput(body.input, tokenizer, count);
     countDeclarations(body, tokenizer, count);
+    // Input the body does not carry: an earlier response's or a conversation's history, a stored
+    // prompt, what built-in tools (web or file search) add. Counted as unknown: the call's estimate stands in.
+    if (body.previous_response_id !== undefined || body.conversation !== undefined || body.prompt !== undefined) count.uncounted++;
+    if (Array.isArray(body.tools) && body.tools.some((tool) => asObject(tool)?.type !== 'function')) count.uncounted++;
     return count;
   },
   outputCap: (body) => tokenCount(body.max_output_tokens),
