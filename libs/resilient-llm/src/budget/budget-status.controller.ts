@@ -15,6 +15,7 @@ import { resolveScopeKey } from '../module/scope-extractor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { BudgetGuard } from './budget.guard.js';
+import { worstState } from './budget-state.js';
 import type { BudgetStatus } from './budget-status.interface.js';
 import { type BudgetViewSelection, selectBudgetView } from './budget-view-access.js';
 import type { BudgetViewOptions } from './budget-view-options.interface.js';
@@ -38,7 +39,14 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
   /** Runs after the user's guards, so that an extractor may read what they authenticated. */
   @Injectable()
   class BudgetViewerGuard implements CanActivate {
-    constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
+    constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {
+      if (view.guards.length === 0 && options.extractScope) {
+        new Logger('BudgetStatusController').warn(
+          'The budget view has no guards: a caller sees the scope the scope extractor reads from its request. If that is a header ' +
+            'the caller sets (scope.header), anyone can read any tenant\'s spend; give budgetView.guards that authenticate the caller.',
+        );
+      }
+    }
 
     canActivate(context: ExecutionContext): boolean {
       const request = context.switchToHttp().getRequest<ViewRequest>();
@@ -60,7 +68,9 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
         const global = selection.global ? await this.budget.status() : undefined;
         if (selection.scope === undefined) return { global };
         const scoped = await this.budget.status(selection.scope);
-        return { global, scope: { ...scoped, windows: scoped.windows.filter((window) => window.scope !== 'global') } };
+        // The scope's own state: the global windows (maybe hidden from this caller) must not show through it.
+        const windows = scoped.windows.filter((window) => window.scope !== 'global');
+        return { global, scope: { ...scoped, windows, state: worstState(windows.map((window) => window.state)) } };
       } catch (error) {
         if (error instanceof HttpException) throw error;
         // The driver's message goes to the log, not to the caller: it can name hosts and users.

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { IdempotencyStoreUnavailableException } from '../errors/idempotency-store-unavailable.exception.js';
+import { withinStoreWait } from '../storage/store-wait.js';
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../storage/idempotency-store.interface.js';
 
 /**
@@ -12,12 +13,14 @@ export class IdempotencyRecords {
     /** The key's header name, for messages. */
     private readonly header: string,
     private readonly logger: LoggerService,
+    /** `storage.maxWaitMs`: no request waits longer for the store (a claim that lands later holds its key until its lease ends). */
+    private readonly maxWaitMs: number,
   ) {}
 
   /** Takes the key, or refuses the request with 503: running it without its record could run it twice. */
   async claim(claim: IdempotencyClaim): Promise<ClaimResult> {
     try {
-      return await this.store.claim(claim);
+      return await withinStoreWait(this.maxWaitMs, () => this.store.claim(claim));
     } catch (error) {
       this.logger.error(`Idempotency store unavailable, refusing a request with a key: ${(error as Error).message}`);
       throw new IdempotencyStoreUnavailableException(this.header, error);
@@ -34,7 +37,7 @@ export class IdempotencyRecords {
       return;
     }
     try {
-      if (!(await this.store.complete(id, owner, stored))) this.logger.warn(`Idempotency record ${id} was taken over before its response could be stored`);
+      if (!(await withinStoreWait(this.maxWaitMs, () => this.store.complete(id, owner, stored)))) this.logger.warn(`Idempotency record ${id} was taken over before its response could be stored`);
     } catch (error) {
       // The response still goes out; a repeat gets 409 until the lease ends, then runs again.
       this.logger.warn(`Could not store the idempotent response ${id}: ${(error as Error).message}`);
@@ -43,7 +46,7 @@ export class IdempotencyRecords {
 
   async release(id: string, owner: string, why: string): Promise<void> {
     try {
-      await this.store.release(id, owner);
+      await withinStoreWait(this.maxWaitMs, () => this.store.release(id, owner));
     } catch (error) {
       this.logger.warn(`Could not release idempotency key ${id} (${why}): ${(error as Error).message}`);
     }

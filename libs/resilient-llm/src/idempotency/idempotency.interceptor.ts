@@ -56,7 +56,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @InjectClock() private readonly clock: Clock,
     private readonly telemetry: ResilientLlmTelemetry,
   ) {
-    this.records = new IdempotencyRecords(store, options.idempotency.header, new Logger('IdempotencyInterceptor'));
+    this.records = new IdempotencyRecords(store, options.idempotency.header, new Logger('IdempotencyInterceptor'), options.storage.maxWaitMs);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
