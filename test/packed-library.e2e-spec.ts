@@ -53,6 +53,7 @@ describe('the packed @resilient-llm/nestjs in a separate app', () => {
         await symlink(join(root, 'node_modules', name), join(appDir, 'node_modules', name), 'dir');
       }
       await cp(join(root, 'test/fixtures', fixture), appDir, { recursive: true });
+      await cp(join(root, 'test/fixtures/packed-app-shared/consumer.module.ts'), join(appDir, 'consumer.module.ts'));
       await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: appDir });
 
       upstream = await FaultUpstream.start({ faults: { sequence: ['503', 'ok'] } });
