@@ -11,7 +11,7 @@ import {
   type ResilientLlmModuleOptions,
   currentGuardedCall,
 } from '@resilient-llm/nestjs';
-import { createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, createTestApp } from './support/test-app.js';
 
 describe('ResilientLlmModule options', () => {
   it('forRoot with a bad option fails at startup, naming the option', async () => {
@@ -48,7 +48,7 @@ describe('ResilientLlmModule options', () => {
     await expect(compile).rejects.toThrow(/"backoff\.maxAttempts": must be >= 1, got 0/);
   });
 
-  it('isGlobal makes @Guarded and the client usable in modules that do not import it', async () => {
+  it.each(HTTP_ADAPTERS)('isGlobal makes @Guarded and the client usable in modules that do not import it (%s)', async (adapter) => {
     const upstream = await FaultUpstream.start({ faults: { sequence: ['503', 'ok'] } });
     let handlerRuns = 0;
     @Controller('feature')
@@ -67,7 +67,7 @@ describe('ResilientLlmModule options', () => {
     class FeatureModule {}
     const { app, http } = await createTestApp({
       imports: [ResilientLlmModule.forRoot({ isGlobal: true, client: { apiKey: 'test', baseURL: upstream.baseURL } }), FeatureModule],
-    });
+    }, undefined, adapter);
     try {
       const response = await http().post('/feature').expect(200);
       expect(upstream.stats().totalRequests).toBe(2);

@@ -11,7 +11,7 @@ import { watchEventLoop } from './support/event-loop-stall.js';
 import { watchSqliteCalls } from './support/sqlite-blocking.js';
 import { globalDailyLedger } from './support/ledger.js';
 import { lockInAnotherProcess } from './support/sqlite-locker.js';
-import { type TestApp, createTestApp } from './support/test-app.js';
+import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 
 // A lock wait that would show as a stall if it blocked the event loop, far above any GC pause or scheduling delay.
 const LOCK_WAIT_MS = 1_000;
@@ -19,7 +19,7 @@ const LOCK_WAIT_MS = 1_000;
 // the test tells the two apart on any machine; the real figures are bench:store-lock's.
 const SQLITE_CALL_LIMIT_MS = LOCK_WAIT_MS / 4;
 
-describe('an SQLite store under faults from outside the process', () => {
+describe.each(HTTP_ADAPTERS)('an SQLite store under faults from outside the process, on %s', (adapter) => {
   let upstream: FaultUpstream;
   let dir: string;
   let database: string;
@@ -46,7 +46,7 @@ describe('an SQLite store under faults from outside the process', () => {
           storage: { database, maxWaitMs: LOCK_WAIT_MS },
         }),
       ],
-    });
+    }, undefined, adapter);
     apps.push(app);
     return app;
   }
