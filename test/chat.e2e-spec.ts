@@ -44,9 +44,10 @@ describe.each(HTTP_ADAPTERS)('POST /chat (example app, provider configured) on %
     expect(response.body).toEqual({
       reply: expect.stringMatching(/\w+( \w+){23}/),
       model: 'gpt-4.1',
-      usage: { inputTokens: 10, outputTokens: 24 },
-      // 10 x $2/MTok + 24 x $8/MTok = $0.000020 + $0.000192
-      costUsd: 0.000212,
+      // 'Say something' is 2 tokens in o200k_base, 9 with the chat framing and the role.
+      usage: { inputTokens: 9, outputTokens: 24 },
+      // 9 x $2/MTok + 24 x $8/MTok = $0.000018 + $0.000192
+      costUsd: 0.00021,
       attempts: 1,
     });
     expect(upstream.stats().totalRequests).toBe(1);
