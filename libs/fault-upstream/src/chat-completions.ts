@@ -69,5 +69,6 @@ export const chatCompletions: Endpoint<ChatRequestBody> = {
       { data: openAiError(error.message, error.type, error.code) },
     ],
     endsWithDone: true,
+    eventsBeforeText: 1,
   },
 };

@@ -41,4 +41,6 @@ export interface StreamShape<Body> {
   failingEvents(reply: Reply<Body>, error: ErrorAnswer): SseEvent[];
   /** Chat streams end with `data: [DONE]`; Responses streams just end. */
   readonly endsWithDone: boolean;
+  /** Events of `events()` before the first word (one word per event after them): what a stream cut short had generated. */
+  readonly eventsBeforeText: number;
 }

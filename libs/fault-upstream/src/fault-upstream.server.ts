@@ -209,16 +209,23 @@ export class FaultUpstream {
         return String(error.status);
       }
       this.counters.streamedRequests++;
-      if (!(await writeSse(res, stream.failingEvents(reply, error), { delayMs, headers, endsWithDone: false }))) return 'aborted';
+      const failing = await writeSse(res, stream.failingEvents(reply, error), { delayMs, headers, endsWithDone: false });
       // The stream had started: the provider had read, and billed, the prompt.
       this.counters.servedTokens.input += reply.promptTokens;
-      return 'stream_error';
+      return failing.completed ? 'stream_error' : 'aborted';
     }
 
     if (stream) {
       this.counters.streamedRequests++;
-      if (!(await writeSse(res, stream.events(reply), { delayMs, endsWithDone: stream.endsWithDone }))) return 'aborted';
+      const { completed, written } = await writeSse(res, stream.events(reply), { delayMs, endsWithDone: stream.endsWithDone });
+      if (!completed) {
+        // The client left: a provider bills the prompt it read and the words it generated until it noticed.
+        this.counters.servedTokens.input += reply.promptTokens;
+        this.counters.servedTokens.output += Math.min(reply.words.length, Math.max(0, written - stream.eventsBeforeText));
+        return 'aborted';
+      }
     } else {
+      // An answer the client no longer waits for is generated, and billed, all the same.
       sendJson(res, 200, endpoint.answer(reply));
     }
     this.counters.servedTokens.input += reply.promptTokens;

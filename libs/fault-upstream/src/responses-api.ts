@@ -121,5 +121,6 @@ export const responsesApi: Endpoint<ResponsesRequestBody> = {
         { type: 'error', code: error.code, message: error.message, param: null },
       ]),
     endsWithDone: false,
+    eventsBeforeText: 4,
   },
 };

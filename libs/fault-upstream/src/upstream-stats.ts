@@ -14,7 +14,11 @@ export interface UpstreamStats {
   inFlight: number;
   /** `Idempotency-Key` header values seen, with how often each came. */
   idempotencyKeys: Record<string, number>;
-  /** Input and output tokens of the successful answers served, plus the input of `stream_error` streams. */
+  /**
+   * Tokens billed for answers: the successful ones served (also when the client had gone away
+   * by then, as a provider bills them), the input of `stream_error` streams, and of a stream the
+   * client left midway its input and the words written until then.
+   */
   servedTokens: { input: number; output: number };
   /** Model requests by the model they named. */
   byModel: Record<string, number>;

@@ -1,6 +1,6 @@
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, NewReservation, Settlement } from '../storage/budget-store.interface.js';
+import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, LeaseRenewal, NewReservation, Settlement } from '../storage/budget-store.interface.js';
 import { withinStoreWait } from '../storage/store-wait.js';
+import { exhaustionOf, refusalFromSnapshots } from './budget-refusal.js';
 import type { BudgetWindowCache } from './budget-window-cache.js';
 import type { StoreWrite } from './deferred-store-writes.js';
 
@@ -14,24 +14,33 @@ export class BudgetLedger {
     private readonly windows: BudgetWindowCache,
   ) {}
 
-  /** Inserts a held row within `waitMs`; refuses with 429 naming the window that could not hold it. */
+  /**
+   * Inserts a held row within `waitMs`, checked against this replica's limits (`windows`);
+   * refuses with 429 naming the window that could not hold it, with the figures it was checked against.
+   */
   async hold(row: NewReservation, windows: readonly BudgetWindowRow[], now: number, waitMs: number, afterAttempts?: number): Promise<void> {
     const store = this.store;
     await withinStoreWait(waitMs, async (signal) => {
       await this.ensureWindows(windows);
       signal.throwIfAborted();
-      if (await store.reserve(row)) return;
+      let outcome = await store.reserve(row);
+      if (outcome === true) return;
       signal.throwIfAborted();
       // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
       if ((await store.expireLeases(now)) > 0) {
         signal.throwIfAborted();
-        if (await store.reserve(row)) return;
+        outcome = await store.reserve(row);
+        if (outcome === true) return;
       }
       signal.throwIfAborted();
-      const snapshots = await store.readWindows(row.windowIds);
-      const blocking = snapshots.find((w) => w.spentMicro + w.reservedMicro + row.amountMicro > w.limitMicro) ?? snapshots[0];
-      throw new BudgetExhaustedException({ ...blocking, kind: blocking.kind, scope: blocking.scope }, row.amountMicro, now, afterAttempts);
+      const refusal = outcome || refusalFromSnapshots(await store.readWindows(row.windowIds), windows, row.amountMicro);
+      throw exhaustionOf(refusal, windows, row.amountMicro, now, afterAttempts);
     });
+  }
+
+  /** Renews leases and raises money in flight within `waitMs`; the ids the store still holds. */
+  async renew(renewals: LeaseRenewal[], leaseExpiresAt: number, waitMs: number): Promise<Set<string>> {
+    return new Set(await withinStoreWait(waitMs, () => this.store.renewLeases(renewals, leaseExpiresAt)));
   }
 
   /** The windows as they stand; none when the store does not answer within `waitMs` (a snapshot is never worth failing a call for). */

@@ -19,12 +19,17 @@ export interface BudgetOptions {
   thresholds?: { warning?: number; critical?: number };
   /**
    * How long a reservation holds money if its process dies before settling it, in milliseconds.
-   * Default 600 000; at least `backoff.deadlineMs + client.attemptTimeoutMs`.
+   * A live call renews its lease every quarter of it; when a lease ends, what the call had in
+   * flight (requests sent) is charged as waste and the rest returns. Default 600 000; at least
+   * `backoff.deadlineMs + client.attemptTimeoutMs`.
    */
   leaseMs?: number;
   /** `'fail-closed'` (default): no store, no call (503). `'fail-open'`: call anyway and record the spend when the store is back. */
   onStoreError?: 'fail-closed' | 'fail-open';
-  /** Charge an attempt that timed out (the provider may have billed it) at the call's estimate, as waste. Default true. */
+  /**
+   * Charge an attempt that timed out (the provider may have billed it) at its worst case, as waste.
+   * Default true. Attempts aborted or cut off after they were sent are always charged so.
+   */
   chargeTimedOutAttempts?: boolean;
   /**
    * Strict mode for calls admitted while a window is `critical`: backoff settings over the

@@ -29,14 +29,26 @@ export interface BudgetStatus {
   windows: BudgetWindowStatus[];
 }
 
+/** One ledger row of a call: its first reservation or a top-up. */
+export interface ReservationRow {
+  id: string;
+  amountMicro: number;
+  /** False for a row the store was down for (fail-open): settled at the end whether or not its insert landed. */
+  recorded?: false;
+  /** The part of the amount the store knows to be in flight (requests sent): what an expired lease charges. */
+  inFlightMicro?: number;
+  /** The lease ended before the call did: the row holds nothing now; its money in flight was charged. */
+  expired?: true;
+}
+
 /** Money held for one guarded call, in every window the call draws on. */
 export interface BudgetReservation {
   readonly scopeKey?: string;
   readonly model: string;
   /** The windows (global and the scope's) the money is held in. */
   readonly windows: readonly BudgetWindowRow[];
-  /** Ledger rows: the first reservation and any top-ups; `recorded: false` for one the store was down for (fail-open). */
-  readonly rows: Array<{ id: string; amountMicro: number; recorded?: false }>;
+  /** Ledger rows: the first reservation and any top-ups. */
+  readonly rows: ReservationRow[];
   /** The worst window state right after reserving. */
   readonly state: BudgetState;
   /** The window closest to its limit right after reserving (for telemetry). */

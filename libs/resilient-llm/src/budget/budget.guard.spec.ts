@@ -37,6 +37,7 @@ class LateStore implements BudgetStore {
   upsertWindows = (...args: Parameters<BudgetStore['upsertWindows']>) => this.inner.upsertWindows(...args);
   settle = (...args: Parameters<BudgetStore['settle']>) => this.inner.settle(...args);
   expireLeases = (...args: Parameters<BudgetStore['expireLeases']>) => this.inner.expireLeases(...args);
+  renewLeases = (...args: Parameters<BudgetStore['renewLeases']>) => this.inner.renewLeases(...args);
   readWindows = (...args: Parameters<BudgetStore['readWindows']>) => this.inner.readWindows(...args);
 }
 
@@ -125,7 +126,7 @@ describe('BudgetGuard when the store answers late', () => {
       const settled = guard.settle({ ...reservation, windows, rows: [{ id: 'r', amountMicro: 5 }] }, { succeeded: true, actualMicro: 5, wasteMicro: 0 });
       await vi.advanceTimersByTimeAsync(250);
       await settled;
-      expect(guard['deferred'].size).toBe(1);
+      expect(guard['failures'].deferred.size).toBe(1);
     });
   });
 

@@ -2,49 +2,44 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModu
 import { randomUUID } from 'node:crypto';
 import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
 import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
-import { isStoreFileReplacedError } from '../errors/store-file-replaced.error.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { type BudgetStore, type BudgetWindowRow, type BudgetWindowSnapshot, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
+import { type BudgetStore, type BudgetWindowRow, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
 import { storeRefusedStatement } from '../storage/store-failure.js';
 import { withinStoreWait } from '../storage/store-wait.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { BudgetLedger } from './budget-ledger.js';
+import { BudgetReadings } from './budget-readings.js';
 import { GLOBAL_SCOPE, scopeIdOf } from './budget-scope.js';
 import { worstState } from './budget-state.js';
 import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
 import { BudgetWindowCache } from './budget-window-cache.js';
 import { describeWindow, tightestOf } from './budget-window-status.js';
-import { DeferredStoreWrites } from './deferred-store-writes.js';
+import { coveredMicro } from './in-flight-marks.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { scopeWindowsAt } from './scope-windows.js';
-import { StoreOutageLog } from './store-outage-log.js';
+import { type CallSettlement, settlementWrites } from './settlement-writes.js';
+import { StoreFailures } from './store-failures.js';
 
-export interface CallSettlement {
-  /** What the call cost in all (completions plus charged failed attempts), in micro-dollars. */
-  actualMicro: number;
-  /** The part of it whose result was not used. */
-  wasteMicro: number;
-  succeeded: boolean;
-}
+export type { CallSettlement } from './settlement-writes.js';
 
 /**
  * Spend limits per calendar window and scope, kept in the budget store. `reserve` holds a
- * call's worst-case cost before any upstream request (or refuses with 429); settling moves it
- * to spent at the real price. Reservations carry a lease, so a crashed process cannot hold
- * money for ever. No call waits for the store longer than `storage.maxWaitMs` (or its own
- * deadline): then it is refused with 503, or admitted with `budget.onStoreError: 'fail-open'`.
+ * call's worst-case cost before any upstream request (or refuses with 429), checked against
+ * this replica's configured limits; settling moves it to spent at the real price. Reservations
+ * carry a lease that a live call renews; one that ends charges what was in flight. No call
+ * waits for the store longer than `storage.maxWaitMs` (or its own deadline): then it is refused
+ * with 503, or admitted with `budget.onStoreError: 'fail-open'`.
  */
 @Injectable()
 export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('BudgetGuard');
-  private readonly outage = new StoreOutageLog(this.logger);
   private readonly windows = new BudgetWindowCache();
-  private readonly deferred = new DeferredStoreWrites({
-    deferred: (count, error) => this.outage.failed(`Budget store unavailable; ${count} ledger write(s) will be retried`, error),
-    dropped: (write) => this.logger.error(`Too many budget writes wait for the store; dropped the ${write.description} (its lease returns the money)`),
-  });
+  private readonly failures: StoreFailures;
   private readonly ledger?: BudgetLedger;
+  private readonly readings?: BudgetReadings;
+  private readonly leases?: LeaseKeeper;
   private timer?: NodeJS.Timeout;
   private maintaining = false;
 
@@ -54,7 +49,11 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     @InjectClock() private readonly clock: Clock,
     private readonly telemetry: ResilientLlmTelemetry,
   ) {
-    this.ledger = store ? new BudgetLedger(store, this.windows) : undefined;
+    this.failures = new StoreFailures(this.logger, options.budget.failOpen);
+    const ledger = store ? new BudgetLedger(store, this.windows) : undefined;
+    this.ledger = ledger;
+    this.readings = store ? new BudgetReadings(store, options.budget, telemetry, this.logger) : undefined;
+    this.leases = ledger && new LeaseKeeper(ledger, clock, options.budget.leaseMs, options.storage.maxWaitMs, this.failures);
   }
 
   /** True when limits are configured (and a store holds them). */
@@ -64,42 +63,50 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     if (!this.enabled) return;
-    const every = Math.min(30_000, Math.max(1_000, this.options.budget.leaseMs / 4));
+    // A live call's rows are renewed four times per lease (in real time), and leases ended elsewhere are collected.
+    const every = Math.min(30_000, Math.max(250, this.options.budget.leaseMs / 4));
     this.timer = setInterval(() => void this.maintain(), every);
     this.timer.unref();
+    this.leases?.start(every);
   }
 
   /** Before the store closes (on application shutdown): writes that waited for it get one more try. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.deferred.flush(this.maxWaitMs);
+    this.leases?.stop();
+    await this.failures.deferred.flush(this.maxWaitMs);
   }
 
-  /** Holds `amountMicro` in every window of the global scope and of `scopeKey`, or throws 429 / 503. */
-  async reserve(request: { scopeKey?: string; amountMicro: number; model: string; deadlineAtMs?: number }): Promise<BudgetReservation> {
+  /**
+   * Holds `amountMicro` in every window of the global scope and of `scopeKey`, or throws 429 / 503;
+   * `inFlightMicro` of it is marked in flight at once (a request about to be sent).
+   */
+  async reserve(request: { scopeKey?: string; amountMicro: number; model: string; deadlineAtMs?: number; inFlightMicro?: number }): Promise<BudgetReservation> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     const base = { scopeKey: request.scopeKey, model: request.model, windows };
     if (windows.length === 0 || !this.ledger) return { ...base, rows: [], state: 'healthy', recorded: true };
-    const row = this.newRow(windows, request.scopeKey, request.model, request.amountMicro, now);
+    const inFlightMicro = Math.min(request.inFlightMicro ?? 0, request.amountMicro);
+    const row = { ...this.newRow(windows, request.scopeKey, request.model, request.amountMicro, now), inFlightMicro };
     try {
       await this.ledger.hold(row, windows, now, this.waitFor(request.deadlineAtMs));
-      this.outage.recovered();
+      this.failures.recovered();
     } catch (error) {
       if (error instanceof BudgetExhaustedException) throw error;
-      if (!this.admitsDespite(error)) {
+      if (!this.failures.admitsDespite(error)) {
         this.releaseIfLanded(row, windows, error);
         throw new BudgetStoreUnavailableException(error);
       }
       // Admitted without a confirmed row: the settlement records the spend on this row, whether its insert landed or not.
       return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, recorded: false }], state: 'healthy', recorded: false };
     }
-    const statuses = (await this.ledger.snapshot(row.windowIds, this.waitFor(request.deadlineAtMs))).map((w) => this.describe(w));
-    this.telemetry.observeBudget(statuses);
-    return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro }], state: worstState(statuses.map((w) => w.state)), tightest: tightestOf(statuses), recorded: true };
+    const statuses = this.readings!.describe(windows, await this.ledger.snapshot(row.windowIds, this.waitFor(request.deadlineAtMs)), 'configured');
+    const reservation: BudgetReservation = { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state: worstState(statuses.map((w) => w.state)), tightest: tightestOf(statuses), recorded: true };
+    this.leases?.keep(reservation);
+    return reservation;
   }
 
-  /** Adds `extraMicro` to a reservation (a retry needs more than was held), or throws 429 / 503. */
+  /** Adds `extraMicro` to a reservation (a request needs more than was held), all of it in flight, or throws 429 / 503. */
   async topUp(reservation: BudgetReservation, extraMicro: number, afterAttempts?: number, deadlineAtMs?: number): Promise<void> {
     if (!this.ledger || reservation.windows.length === 0 || extraMicro <= 0) return;
     if (!reservation.recorded) {
@@ -110,23 +117,38 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     const now = this.clock.now();
-    const row = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now);
+    const row = { ...this.newRow(reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now), inFlightMicro: extraMicro };
     try {
       await this.ledger.hold(row, reservation.windows, now, this.waitFor(deadlineAtMs), afterAttempts);
-      this.outage.recovered();
-      reservation.rows.push({ id: row.id, amountMicro: extraMicro });
+      this.failures.recovered();
+      reservation.rows.push({ id: row.id, amountMicro: extraMicro, inFlightMicro: extraMicro });
+      this.leases?.keep(reservation);
     } catch (error) {
       if (error instanceof BudgetExhaustedException) throw error;
-      const admitted = this.admitsDespite(error);
+      const admitted = this.failures.admitsDespite(error);
       // Settled with the call's other rows: an admitted row carries its share of the spend, a refused one may have landed.
       if (admitted || !storeRefusedStatement(error)) reservation.rows.push({ id: row.id, amountMicro: extraMicro, recorded: false });
       if (!admitted) throw new BudgetStoreUnavailableException(error);
     }
   }
 
-  /** Held money of the reservation, all rows together. */
+  /** What the reservation covers: what its live rows hold, plus what the leases that ended charged. */
   heldMicro(reservation: BudgetReservation): number {
-    return reservation.rows.reduce((sum, row) => sum + row.amountMicro, 0);
+    return coveredMicro(reservation.rows);
+  }
+
+  /**
+   * Tells the store that `exposureMicro` of the call (spent, and sent or about to be) is in flight,
+   * renewing its leases, before a request is sent: if the process dies, its expiry charges that
+   * much. False when a row's lease turned out to have ended: the call must top up and mark again.
+   */
+  markInFlight(reservation: BudgetReservation, exposureMicro: number, options: { deadlineAtMs?: number; renew?: boolean } = {}): Promise<boolean> {
+    return this.leases?.mark(reservation, exposureMicro, this.waitFor(options.deadlineAtMs), options.renew) ?? Promise.resolve(true);
+  }
+
+  /** Renews the leases of every call in flight now (a timer does it every quarter lease). */
+  renewLeases(): Promise<void> {
+    return this.leases?.renewAll() ?? Promise.resolve();
   }
 
   /**
@@ -136,54 +158,34 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
    * keeps the money held.
    */
   async settle(reservation: BudgetReservation, outcome: CallSettlement): Promise<void> {
+    this.leases?.release(reservation);
     const ledger = this.ledger;
     if (!ledger || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
-    const rows = reservation.rows.length > 0 ? reservation.rows : [{ id: randomUUID(), amountMicro: 0, recorded: false as const }];
-    let remaining = outcome.actualMicro;
-    const writes = rows.map((row, index) => {
-      const last = index === rows.length - 1;
-      const actualMicro = last ? remaining : Math.min(remaining, row.amountMicro);
-      remaining -= actualMicro;
-      const settlement = { state: outcome.succeeded ? ('committed' as const) : ('released' as const), actualMicro, wasteMicro: last ? outcome.wasteMicro : 0, settledAt };
-      if (row.recorded !== false) return ledger.settlement(row.id, settlement);
-      const unconfirmed = this.newRow(reservation.windows, reservation.scopeKey, reservation.model, row.amountMicro, settledAt, row.id);
-      return ledger.unconfirmedSettlement(unconfirmed, reservation.windows, settlement);
-    });
-    if (await this.deferred.runWithin(writes, this.maxWaitMs)) this.outage.recovered();
+    const writes = settlementWrites(ledger, reservation, outcome, settledAt, (id, amountMicro) =>
+      this.newRow(reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, id),
+    );
+    await this.failures.write(writes, this.maxWaitMs);
   }
 
   /** State, spent, reserved and limit of every window of the global scope and of `scopeKey`; 503 when the store does not answer. */
   async status(scopeKey?: string): Promise<BudgetStatus> {
     const now = this.clock.now();
     const windows = this.windowsFor(scopeKey, now);
-    const store = this.store;
-    const read = store
-      ? await withinStoreWait(this.maxWaitMs, async (signal) => {
-          await store.expireLeases(now);
-          signal.throwIfAborted();
-          return store.readWindows(windows.map((w) => w.id));
-        }).catch((error: unknown) => {
-          throw new BudgetStoreUnavailableException(error);
-        })
-      : [];
-    const stored = new Map(read.map((w) => [w.id, w]));
-    const statuses = windows.map((window) => this.describe(stored.get(window.id) ?? { ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }));
+    const scope = scopeKey ?? GLOBAL_SCOPE;
+    if (this.readings) return this.readings.status(scope, windows, now, this.maxWaitMs);
+    const statuses = windows.map((window) => describeWindow({ ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }, this.options.budget));
     this.telemetry.observeBudget(statuses);
-    return { scope: scopeKey ?? GLOBAL_SCOPE, state: worstState(statuses.map((s) => s.state)), windows: statuses };
+    return { scope, state: worstState(statuses.map((s) => s.state)), windows: statuses };
   }
 
   /** The reservation's window closest to its limit, as it stands now (one read, within `storage.maxWaitMs`). */
   async tightestWindow(reservation: BudgetReservation): Promise<BudgetWindowStatus | undefined> {
-    const store = this.store;
-    if (!store || reservation.windows.length === 0) return undefined;
-    const snapshots = await withinStoreWait(this.maxWaitMs, () => store.readWindows(reservation.windows.map((w) => w.id)));
-    const statuses = snapshots.map((w) => this.describe(w));
-    this.telemetry.observeBudget(statuses);
-    return tightestOf(statuses);
+    if (!this.readings || reservation.windows.length === 0) return undefined;
+    return this.readings.tightest(reservation.windows, this.maxWaitMs);
   }
 
-  /** Returns the money of reservations whose lease has ended; how many there were. */
+  /** Ends the reservations whose lease has ended (charging what they had in flight); how many there were. */
   async expireLeases(): Promise<number> {
     const store = this.store;
     return store ? withinStoreWait(this.maxWaitMs, () => store.expireLeases(this.clock.now())) : 0;
@@ -203,7 +205,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     if (this.maintaining) return;
     this.maintaining = true;
     try {
-      await this.deferred.flush(this.maxWaitMs);
+      await this.failures.deferred.flush(this.maxWaitMs);
       await this.expireLeases();
       this.windows.prune(this.clock.now());
     } catch (error) {
@@ -213,27 +215,18 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Fail open: the call goes on without the store. A store whose file was replaced is never trusted to catch up. */
-  private admitsDespite(error: unknown): boolean {
-    if (this.options.budget.failOpen && !isStoreFileReplacedError(error)) {
-      this.outage.failed('Budget store unavailable, admitting calls anyway (budget.onStoreError is "fail-open")', error);
-      return true;
-    }
-    this.outage.failed('Budget store unavailable, refusing calls', error);
-    return false;
-  }
-
   /** A refused call's reservation whose insert may still land (a timeout): released in the background. */
   private releaseIfLanded(row: NewReservation, windows: readonly BudgetWindowRow[], error: unknown): void {
     if (storeRefusedStatement(error)) return;
     const release = this.ledger!.unconfirmedSettlement(row, windows, { state: 'released', actualMicro: 0, wasteMicro: 0, settledAt: this.clock.now() });
-    void this.deferred.runWithin([release], this.maxWaitMs);
+    void this.failures.deferred.runWithin([release], this.maxWaitMs);
   }
 
   private newRow(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, model: string, amountMicro: number, now: number, id: string = randomUUID()): NewReservation {
     return {
       id,
       windowIds: windows.map((window) => window.id),
+      limitsMicro: windows.map((window) => window.limitMicro),
       scope: scopeIdOf(scopeKey),
       model,
       amountMicro,
@@ -245,9 +238,5 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
     const scope = scopeKey === undefined ? '' : scopeIdOf(scopeKey);
     return this.windows.windowsFor(scope, now, () => scopeWindowsAt(this.options.budget, scopeKey, now));
-  }
-
-  private describe(window: BudgetWindowSnapshot): BudgetWindowStatus {
-    return describeWindow(window, this.options.budget);
   }
 }

@@ -1,6 +1,10 @@
 import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
 import type { BudgetGuard, CallSettlement } from './budget.guard.js';
 import type { BudgetReservation } from './budget-status.interface.js';
+
+// Rows found expired are replaced by fresh ones; leases ending again at once mean a clock gone wild.
+const MAX_COVER_ROUNDS = 3;
 
 export interface CallBudgetEvents {
   reserved(reservation: BudgetReservation, amountMicro: number): void;
@@ -39,17 +43,21 @@ export class CallBudget {
     return this.guard.enabled;
   }
 
-  /** Reserves the call's estimate (at least `minimumMicro`), once; refuses with 429 before anything runs. */
-  admit(minimumMicro = 0): Promise<BudgetReservation | undefined> {
+  /**
+   * Reserves the call's estimate (at least `minimumMicro`, of which `inFlightMicro` is about to be
+   * sent), once; refuses with 429 before anything runs.
+   */
+  admit(minimumMicro = 0, inFlightMicro = 0): Promise<BudgetReservation | undefined> {
     if (!this.guard.enabled) return Promise.resolve(undefined);
-    this.admission ??= this.reserve(Math.max(this.estimateMicro, minimumMicro));
+    this.admission ??= this.reserve(Math.max(this.estimateMicro, minimumMicro), inFlightMicro);
     return this.admission;
   }
 
   /**
    * Makes sure the reservation covers what the call spent, its requests in flight, and one more
-   * request of `worstMicro`, which counts as in flight until the returned function runs.
-   * `spentMicro` is read when the top-up runs, after those queued before it.
+   * request of `worstMicro`, which counts as in flight until the returned function runs; and that
+   * the store knows all of it is in flight (renewing the call's leases), so that the expiry of a
+   * dead process charges it. `spentMicro` is read when the top-up runs, after those queued before it.
    */
   async ensureHeadroom(spentMicro: () => number, worstMicro: number, afterAttempts: number): Promise<() => void> {
     this.inFlightMicro += worstMicro;
@@ -62,14 +70,12 @@ export class CallBudget {
     // A request that costs nothing (a GET) needs no reservation of its own.
     if (!this.guard.enabled || (worstMicro === 0 && !this.admission)) return release;
     try {
-      const reservation = await this.admit(spentMicro() + this.inFlightMicro);
+      const exposure = () => spentMicro() + this.inFlightMicro;
+      const reservation = await this.admit(exposure(), exposure());
       if (!reservation) return release;
-      const topUp = this.topUps.then(() => {
-        const missing = spentMicro() + this.inFlightMicro - this.guard.heldMicro(reservation);
-        return missing > 0 ? this.guard.topUp(reservation, missing, afterAttempts, this.deadlineAtMs()) : undefined;
-      });
-      this.topUps = topUp.catch(() => undefined);
-      await topUp;
+      const covered = this.topUps.then(() => this.cover(reservation, exposure, afterAttempts));
+      this.topUps = covered.catch(() => undefined);
+      await covered;
       return release;
     } catch (error) {
       release();
@@ -78,14 +84,29 @@ export class CallBudget {
     }
   }
 
+  /**
+   * Tops the reservation up to `exposure` and marks it in flight. A row whose lease ended under
+   * the call (a clock step, a stall) no longer holds money: the call reserves again, within the
+   * limits, before anything more is sent on it.
+   */
+  private async cover(reservation: BudgetReservation, exposure: () => number, afterAttempts: number): Promise<void> {
+    for (let round = 1; ; round++) {
+      const needed = exposure();
+      const missing = needed - this.guard.heldMicro(reservation);
+      if (missing > 0) await this.guard.topUp(reservation, missing, afterAttempts, this.deadlineAtMs());
+      if (await this.guard.markInFlight(reservation, needed, { deadlineAtMs: this.deadlineAtMs(), renew: missing > 0 })) return;
+      if (round >= MAX_COVER_ROUNDS) throw new BudgetStoreUnavailableException(new Error(`the call's leases ended ${round} times while it topped up`));
+    }
+  }
+
   /** Moves the reservation to spent at what the call cost; nothing when nothing was reserved. */
   async settle(settlement: CallSettlement): Promise<void> {
     if (this.reservation) await this.guard.settle(this.reservation, settlement);
   }
 
-  private async reserve(amountMicro: number): Promise<BudgetReservation> {
+  private async reserve(amountMicro: number, inFlightMicro: number): Promise<BudgetReservation> {
     try {
-      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model, deadlineAtMs: this.deadlineAtMs() });
+      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model, deadlineAtMs: this.deadlineAtMs(), inFlightMicro });
     } catch (error) {
       this.reportRejection(error);
       throw error;

@@ -6,7 +6,7 @@ export interface StoreWrite {
   description: string;
 }
 
-// Writes waiting for the store; past this many the oldest are dropped (their leases return the money).
+// Writes waiting for the store; past this many the oldest are dropped (their leases end them: money in flight charged, the rest returned).
 export const MAX_DEFERRED_WRITES = 10_000;
 
 export interface DeferredWriteEvents {

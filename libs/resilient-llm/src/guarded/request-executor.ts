@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
+import { mayBeBilledUnseen } from '../budget/unseen-billing.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
@@ -145,8 +146,8 @@ export class RequestExecutor {
     }
     const classification = classifyFailure(failed.error);
     admitted.report(classification);
-    // A timed-out request may still be billed by the provider: count it, as waste.
-    if (classification.kind === 'timeout' && call.budget.reservation && this.options.budget.chargeTimedOutAttempts) call.budget.chargedMicro += worstMicro;
+    // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
+    if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;
     record(failed.error, classification);
     done();
     return { ...failed, classification };

@@ -19,11 +19,35 @@ export interface BudgetWindowSnapshot extends BudgetWindowRow {
 export interface NewReservation {
   id: string;
   windowIds: string[];
+  /** The limit of each window in `windowIds` as this replica is configured, which the reservation is checked against; omitted: the stored limits. */
+  limitsMicro?: number[];
   scope: string;
   model: string;
   amountMicro: number;
+  /** The part of the amount that covers requests already sent (default 0): what an expired lease charges. */
+  inFlightMicro?: number;
   createdAt: number;
   leaseExpiresAt: number;
+}
+
+/** A window that could not hold a reservation, with the figures it was checked against. */
+export interface WindowRefusal {
+  windowId: string;
+  spentMicro: number;
+  reservedMicro: number;
+  /** The limit the reserving replica is configured with (the stored limit is for display). */
+  limitMicro: number;
+}
+
+/** Why a reservation was refused: every window that could not hold it, as the atomic check saw it. */
+export interface BudgetRefusal {
+  refused: WindowRefusal[];
+}
+
+/** Raises a held reservation's money in flight (never lowers it); `inFlightMicro` 0 only renews its lease. */
+export interface LeaseRenewal {
+  id: string;
+  inFlightMicro: number;
 }
 
 export interface Settlement {
@@ -40,8 +64,12 @@ export interface Settlement {
 export interface BudgetStore {
   /** Creates windows that do not exist yet, and sets the limit of those that do. */
   upsertWindows(windows: BudgetWindowRow[]): Promise<void>;
-  /** Holds `amountMicro` in every window, or in none: `false` when one cannot hold it. */
-  reserve(reservation: NewReservation): Promise<boolean>;
+  /**
+   * Holds `amountMicro` in every window, or in none, checking each window against its limit
+   * in `limitsMicro` (not the stored one, which the last replica to write the window set): `true` when held; when not, the windows that refused (or `false` from a
+   * store that cannot tell which).
+   */
+  reserve(reservation: NewReservation): Promise<boolean | BudgetRefusal>;
   /** Settles a held (or lease-expired) reservation once; `false` if it was already settled. */
   settle(reservationId: string, settlement: Settlement): Promise<boolean>;
   /**
@@ -51,7 +79,17 @@ export interface BudgetStore {
    * when it is settled already. Safe to retry.
    */
   settleUnconfirmed(reservation: NewReservation, settlement: Settlement): Promise<void>;
-  /** Returns the money of held reservations whose lease ended before `nowMs`; how many expired. */
+  /**
+   * Pushes the lease of held reservations forward to `leaseExpiresAt` (never back) and raises their
+   * money in flight to at least `inFlightMicro`, in one statement; returns the ids still held (the
+   * others expired). A live call renews its rows, and marks what it sends before sending it.
+   */
+  renewLeases(renewals: LeaseRenewal[], leaseExpiresAt: number): Promise<string[]>;
+  /**
+   * Ends held reservations whose lease ended before `nowMs` (their process died, or stopped
+   * renewing): the part in flight is charged as spent and waste, the rest goes back. A late
+   * settlement still replaces that charge with what was really spent. How many expired.
+   */
   expireLeases(nowMs: number): Promise<number>;
   readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]>;
 }

@@ -41,6 +41,8 @@ export class SqliteStatements {
   private static readonly byConnection = new WeakMap<SqliteConnection, SqliteStatements>();
   private static readonly logger = new Logger('ResilientLlmStorage');
   private readonly prepared = new Map<string, PreparedStatement>();
+  /** Statements that write, `UPDATE ... RETURNING` included (better-sqlite3 calls those readers). */
+  private readonly writers = new WeakSet<PreparedStatement>();
   private readonly now: () => number;
   private queue: QueuedStatement[] = [];
   private scheduled = false;
@@ -113,15 +115,15 @@ export class SqliteStatements {
 
   /** Runs a batch; returns the statements that found the write lock taken. */
   private runBatch(batch: QueuedStatement[]): Locked[] {
-    const writes = batch.filter((queued) => !queued.statement.reader).length;
+    const writes = batch.filter((queued) => this.writes(queued)).length;
     // Inside a transaction someone else opened on this connection, the statements join it, as they would alone.
     if (writes < 2 || this.connection.inTransaction) return this.runAlone(batch);
     try {
       this.statement('BEGIN IMMEDIATE').run();
     } catch (error) {
       // Another connection holds the write lock: WAL reads need no lock, the writes wait for it (or fail).
-      const locked = this.runAlone(batch.filter((queued) => queued.statement.reader));
-      for (const queued of batch.filter((queued) => !queued.statement.reader)) {
+      const locked = this.runAlone(batch.filter((queued) => !this.writes(queued)));
+      for (const queued of batch.filter((queued) => this.writes(queued))) {
         if (isSqliteBusy(error)) locked.push({ queued, error });
         else queued.reject(error);
       }
@@ -166,7 +168,7 @@ export class SqliteStatements {
 
   /** Checked before writing: a removed or replaced file breaks the connection for good, and is logged once. */
   private fileChange(batch: QueuedStatement[]): unknown {
-    if (!this.settings.file || batch.every((queued) => queued.statement.reader)) return undefined;
+    if (!this.settings.file || !batch.some((queued) => this.writes(queued))) return undefined;
     const change = this.settings.file.change();
     if (!change) return undefined;
     this.broken = change;
@@ -189,10 +191,15 @@ export class SqliteStatements {
     return { records: [], affected: statement.run(...parameters).changes };
   }
 
+  private writes(queued: QueuedStatement): boolean {
+    return !queued.statement.reader || this.writers.has(queued.statement);
+  }
+
   private statement(sql: string): PreparedStatement {
     let statement = this.prepared.get(sql);
     if (!statement) {
       statement = this.connection.prepare(sql);
+      if (/^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql)) this.writers.add(statement);
       this.prepared.set(sql, statement);
     }
     return statement;

@@ -1,44 +1,18 @@
 import type { DataSource } from 'typeorm';
-import type { BudgetWindowKind } from '../budget/budget-window.js';
 import { SqlStatements } from './sql-statements.js';
 import type {
+  BudgetRefusal,
   BudgetStore,
   BudgetWindowRow,
   BudgetWindowSnapshot,
+  LeaseRenewal,
   NewReservation,
   Settlement,
 } from './budget-store.interface.js';
+import { RENEWAL_BATCH, WINDOW_COLUMNS, type WindowRecord, expiryStatement, refusalIn, renewalStatement, toSnapshot } from './ledger-sql.js';
 
-const WINDOW_COLUMNS = 'id, scope, kind, period, starts_at, ends_at, limit_micro, spent_micro, reserved_micro, waste_micro';
-const EXHAUSTED = 'resilient_llm:budget_exhausted';
 const EXPIRY_BATCH = 100;
 const RESERVATIONS = 'resilient_llm_budget_reservation';
-
-interface WindowRecord {
-  id: string;
-  scope: string;
-  kind: BudgetWindowKind;
-  period: string;
-  starts_at: string | number;
-  ends_at: string | number;
-  limit_micro: string | number;
-  spent_micro: string | number;
-  reserved_micro: string | number;
-  waste_micro: string | number;
-}
-
-const toSnapshot = (row: WindowRecord): BudgetWindowSnapshot => ({
-  id: row.id,
-  scope: row.scope,
-  kind: row.kind,
-  period: row.period,
-  startsAt: Number(row.starts_at),
-  endsAt: Number(row.ends_at),
-  limitMicro: Number(row.limit_micro),
-  spentMicro: Number(row.spent_micro),
-  reservedMicro: Number(row.reserved_micro),
-  wasteMicro: Number(row.waste_micro),
-});
 
 /**
  * The budget ledger on SQLite (better-sqlite3) or PostgreSQL through TypeORM. Each method is
@@ -63,20 +37,21 @@ export class TypeOrmBudgetStore implements BudgetStore {
     }
   }
 
-  async reserve(reservation: NewReservation): Promise<boolean> {
+  async reserve(reservation: NewReservation): Promise<boolean | BudgetRefusal> {
     try {
       await this.insertReservation(reservation, { state: 'held', actualMicro: 0, wasteMicro: 0, settledAt: null });
       return true;
     } catch (error) {
-      if ((error as Error).message?.includes(EXHAUSTED)) return false;
-      throw error;
+      const refusal = refusalIn(error);
+      if (refusal === undefined) throw error;
+      return refusal;
     }
   }
 
   async settleUnconfirmed(reservation: NewReservation, settlement: Settlement): Promise<void> {
     // Inserted settled, the row holds nothing (amount 0); found held or expired, it is settled in place.
     await this.insertReservation(
-      { ...reservation, amountMicro: 0 },
+      { ...reservation, amountMicro: 0, inFlightMicro: 0 },
       settlement,
       ` ON CONFLICT (id) DO UPDATE SET state = excluded.state, actual_micro = excluded.actual_micro,
           waste_micro = excluded.waste_micro, settled_at = excluded.settled_at
@@ -91,14 +66,16 @@ export class TypeOrmBudgetStore implements BudgetStore {
   ): Promise<void> {
     await this.sql.run(
       `INSERT INTO ${RESERVATIONS}
-         (id, window_ids, scope, model, amount_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
-       VALUES (${this.sql.params(11)})${onConflict}`,
+         (id, window_ids, window_limits, scope, model, amount_micro, in_flight_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
+       VALUES (${this.sql.params(13)})${onConflict}`,
       [
         reservation.id,
         JSON.stringify(reservation.windowIds),
+        reservation.limitsMicro ? JSON.stringify(reservation.limitsMicro) : null,
         reservation.scope,
         reservation.model,
         reservation.amountMicro,
+        Math.min(reservation.inFlightMicro ?? 0, reservation.amountMicro),
         outcome.actualMicro,
         outcome.wasteMicro,
         outcome.state,
@@ -110,7 +87,8 @@ export class TypeOrmBudgetStore implements BudgetStore {
   }
 
   async settle(reservationId: string, settlement: Settlement): Promise<boolean> {
-    // A lease that expired gave its money back; settling it late still records what was spent.
+    // A lease that expired charged its money in flight and gave the rest back; settling it late
+    // replaces that charge with what was spent (the triggers move the difference), once.
     const { affected } = await this.sql.run(
       `UPDATE resilient_llm_budget_reservation
           SET state = ${this.sql.param(1)}, actual_micro = ${this.sql.param(2)}, waste_micro = ${this.sql.param(3)}, settled_at = ${this.sql.param(4)}
@@ -120,6 +98,16 @@ export class TypeOrmBudgetStore implements BudgetStore {
     return affected === 1;
   }
 
+  async renewLeases(renewals: LeaseRenewal[], leaseExpiresAt: number): Promise<string[]> {
+    const held: string[] = [];
+    for (let from = 0; from < renewals.length; from += RENEWAL_BATCH) {
+      const { text, parameters } = renewalStatement(this.sql, renewals.slice(from, from + RENEWAL_BATCH), leaseExpiresAt);
+      const { records } = await this.sql.run<{ id: string }>(text, parameters);
+      held.push(...records.map((record) => record.id));
+    }
+    return held;
+  }
+
   async expireLeases(nowMs: number): Promise<number> {
     const { records: due } = await this.sql.run<{ id: string }>(
       `SELECT id FROM resilient_llm_budget_reservation WHERE state = 'held' AND lease_expires_at < ${this.sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
@@ -127,13 +115,8 @@ export class TypeOrmBudgetStore implements BudgetStore {
     );
     let expired = 0;
     // One row per statement: each locks only its own windows, in order, so expiry cannot deadlock with reservations.
-    for (const { id } of due) {
-      const { affected } = await this.sql.run(
-        `UPDATE resilient_llm_budget_reservation SET state = 'expired' WHERE id = ${this.sql.param(1)} AND state = 'held'`,
-        [id],
-      );
-      expired += affected;
-    }
+    // The lease is checked again: a call may have renewed it since the read.
+    for (const { id } of due) expired += (await this.sql.run(expiryStatement(this.sql), [id, nowMs])).affected;
     return expired;
   }
 

@@ -33,6 +33,14 @@ export class BudgetReservationEntity {
   @Column({ name: 'waste_micro', type: 'bigint', default: 0, transformer: bigintTransformer })
   wasteMicro: number;
 
+  /** The part of `amountMicro` that covers requests already sent: what an expired lease charges, as waste. */
+  @Column({ name: 'in_flight_micro', type: 'bigint', default: 0, transformer: bigintTransformer })
+  inFlightMicro: number;
+
+  /** JSON array of the limits the inserting replica checked, one per window id; null: the stored limits. */
+  @Column({ name: 'window_limits', type: 'text', nullable: true })
+  windowLimits: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   state: ReservationState;
 

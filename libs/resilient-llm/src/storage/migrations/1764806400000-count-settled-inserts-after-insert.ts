@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 // with ON CONFLICT (a settlement the store never confirmed, retried) must add its spend in an
 // AFTER INSERT trigger, which runs only for a row that was really inserted. Held rows keep
 // their check-and-reserve in the BEFORE trigger: they are never inserted with ON CONFLICT.
-const HELD_ONLY_BEFORE_INSERT = `CREATE OR REPLACE FUNCTION resilient_llm_reservation_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+export const HELD_ONLY_BEFORE_INSERT = `CREATE OR REPLACE FUNCTION resilient_llm_reservation_insert() RETURNS trigger LANGUAGE plpgsql AS $$
    DECLARE
      window_id text;
    BEGIN
