@@ -45,11 +45,17 @@ export async function retryWhileLocked(waitMs: number, step: () => Promise<void>
     try {
       return await step();
     } catch (error) {
-      if (!isSqliteBusy(error) || performance.now() + delayMs > until) throw error;
+      if (!(isSqliteBusy(error) || createdMeanwhile(error)) || performance.now() + delayMs > until) throw error;
       await sleep(delayMs);
     }
   }
 }
+
+/**
+ * Several processes opening a new SQLite file at once: TypeORM checks for its migrations table,
+ * another process creates it, and the CREATE fails. The next try finds it there.
+ */
+const createdMeanwhile = (error: unknown): boolean => /already exists/i.test(String((error as Error)?.message ?? ''));
 
 /** The library's migrations, one replica at a time on PostgreSQL. */
 export async function migrate(dataSource: DataSource): Promise<void> {
