@@ -1,5 +1,6 @@
 import type { Endpoint, Reply, SseEvent } from './endpoint.js';
 import { openAiError, promptTokensOf, replyText } from './openai-responses.js';
+import { outputTokensCounted } from './rate-limiter.js';
 
 export interface ChatRequestBody {
   model: string;
@@ -8,6 +9,8 @@ export interface ChatRequestBody {
   stream_options?: { include_usage?: boolean };
   max_tokens?: number;
   max_completion_tokens?: number;
+  /** Choices to generate; a rate limit counts the output cap once for each. */
+  n?: number;
 }
 
 export function validateChatRequest(body: unknown): string | undefined {
@@ -42,6 +45,7 @@ export const chatCompletions: Endpoint<ChatRequestBody> = {
   path: '/v1/chat/completions',
   validate: validateChatRequest,
   promptTokens: promptTokensOf,
+  outputTokensForRateLimit: (body) => outputTokensCounted(body.max_completion_tokens ?? body.max_tokens, body.n),
   replyText: (body, defaultTokens, number) => replyText(body.max_completion_tokens ?? body.max_tokens, defaultTokens, number),
   answer: (reply) => ({
     id: `chatcmpl-fault-${reply.number}`,

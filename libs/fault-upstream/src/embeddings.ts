@@ -61,6 +61,8 @@ export const embeddings: Endpoint<EmbeddingsRequestBody> = {
   path: '/v1/embeddings',
   validate: validateEmbeddingsRequest,
   promptTokens: (body) => inputsOf(body.input).reduce((sum, input) => sum + tokensOf(input), 0),
+  // Embeddings generate no text: a rate limit counts their input only.
+  outputTokensForRateLimit: () => 0,
   replyText: () => ({ words: [], truncated: false }),
   answer: ({ body, promptTokens }) => ({
     object: 'list',

@@ -25,6 +25,8 @@ export interface Endpoint<Body extends { model: string }> {
   /** Why the body is refused with a 400, or undefined when it is a `Body`. */
   validate(body: unknown): string | undefined;
   promptTokens(body: Body): number;
+  /** Output tokens a tokens-per-minute limit counts before the request runs (see `outputTokensCounted`); 0 when it generates none. */
+  outputTokensForRateLimit(body: Body): number;
   /** The reply's words; none for an endpoint that answers without text (embeddings). */
   replyText(body: Body, defaultTokens: number, requestNumber: number): ReplyText;
   /** The JSON answer to a request that asked for no stream. */

@@ -1,4 +1,5 @@
 import type { Fault, FaultScript } from './fault-script.js';
+import { RateLimiter } from './rate-limiter.js';
 import { seededRandom } from './seeded-random.js';
 
 const OK: Fault = { kind: 'ok' };
@@ -8,6 +9,8 @@ export class FaultPlan {
   private consumed = 0;
   private readonly random: () => number;
   private readonly installedAtMs: number;
+  /** The script's rate limit, its buckets filled to `startLevel` as the script is installed. */
+  readonly rateLimiter?: RateLimiter;
 
   constructor(
     readonly script: FaultScript,
@@ -15,6 +18,7 @@ export class FaultPlan {
   ) {
     this.random = seededRandom(script.seed);
     this.installedAtMs = now();
+    if (script.rateLimit) this.rateLimiter = new RateLimiter(script.rateLimit, now);
   }
 
   nextFault(): Fault {

@@ -6,7 +6,15 @@
  * `sequence` is consumed first, one entry per request; then each request draws from `rates`
  * (the rest succeed); a request inside an outage window gets the outage's fault instead.
  * `"stream_error:code=insufficient_quota"` answers 200 and fails inside the stream (see `streamErrorFor`).
+ * `"rateLimit": { "requestsPerMinute": 60, "tokensPerMinute": 150000, "windowMs": 6000, "startLevel": 0 }`
+ * puts a provider's rate limit in front of all that (see `RateLimitScript`).
  */
+import { FaultScriptError } from './fault-script-error.js';
+import { type RateLimitScript, parseRateLimit } from './rate-limit-script.js';
+
+export { FaultScriptError } from './fault-script-error.js';
+export type { RateLimitScript } from './rate-limit-script.js';
+
 export const FAULT_KINDS = [
   'ok',
   '400',
@@ -61,16 +69,11 @@ export interface FaultScript {
   streamChunkDelayMs: number;
   /** Tokens in each reply, at most the request's `max_completion_tokens` / `max_tokens`. */
   completionTokens: number;
-}
-
-export class FaultScriptError extends Error {
-  override readonly name = 'FaultScriptError';
-  constructor(
-    readonly path: string,
-    problem: string,
-  ) {
-    super(`invalid fault script: "${path}" ${problem}`);
-  }
+  /**
+   * A provider's rate limit, checked before the rest of the script: a request it refuses gets a 429
+   * and uses up no fault. None (the default): no limit, and no `x-ratelimit-*` headers.
+   */
+  rateLimit?: RateLimitScript;
 }
 
 const PARAMS: Record<string, (fault: Fault, value: string, path: string) => void> = {
@@ -149,7 +152,7 @@ export function parseFaultScript(input: unknown): FaultScript {
   }
   if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new FaultScriptError('(root)', 'must be a JSON object');
-  const known = new Set(['seed', 'sequence', 'rates', 'latencyMs', 'outages', 'streamChunkDelayMs', 'completionTokens']);
+  const known = new Set(['seed', 'sequence', 'rates', 'latencyMs', 'outages', 'streamChunkDelayMs', 'completionTokens', 'rateLimit']);
   const script = raw as Record<string, unknown>;
   for (const key of Object.keys(script)) {
     if (!known.has(key)) throw new FaultScriptError(key, `is not a fault script field; known: ${[...known].join(', ')}`);
@@ -195,5 +198,6 @@ export function parseFaultScript(input: unknown): FaultScript {
     outages: outages.map(parseOutage),
     streamChunkDelayMs,
     completionTokens,
+    ...(script.rateLimit !== undefined && { rateLimit: parseRateLimit(script.rateLimit) }),
   };
 }

@@ -6,9 +6,11 @@ import { embeddings } from './embeddings.js';
 import type { Endpoint, Reply } from './endpoint.js';
 import { FaultPlan } from './fault-plan.js';
 import { type Fault, type FaultScript, FaultScriptError, parseFaultScript } from './fault-script.js';
-import { errorAnswerFor, faultHeaders, openAiError, streamErrorFor } from './openai-responses.js';
+import { RequestBodyError, readBody, sendJson, setHeaders } from './http-io.js';
+import { LOGICAL_REQUEST_HEADER, LogicalRequests } from './logical-requests.js';
+import { errorAnswerFor, faultHeaders, openAiError } from './openai-responses.js';
+import { writeReply } from './reply-writer.js';
 import { responsesApi } from './responses-api.js';
-import { writeSse } from './sse.js';
 import { type UpstreamStats, emptyStats } from './upstream-stats.js';
 
 export interface FaultUpstreamOptions {
@@ -17,13 +19,14 @@ export interface FaultUpstreamOptions {
   host?: string;
   /** A fault script (object or JSON text); none means every request succeeds. */
   faults?: unknown;
-  /** Clock for outage windows, in epoch milliseconds. */
+  /** Clock for outage windows and the rate limit's buckets, in epoch milliseconds. */
   now?: () => number;
-  /** Called for every model request once it is answered (or abandoned): for timelines in benchmarks. */
-  onRequest?: (request: { at: number; outcome: string; model?: string; path: string }) => void;
+  /**
+   * Called for every model request once it is answered (or abandoned): for timelines in benchmarks.
+   * `retry`: its `x-logical-request` id came before; `rateLimited`: the script's `rateLimit` answered its 429.
+   */
+  onRequest?: (request: { at: number; outcome: string; model?: string; path: string; retry: boolean; rateLimited: boolean }) => void;
 }
-
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The model endpoints, by path: every fault of the script applies to each alike. */
 const ENDPOINTS = new Map<string, Endpoint<{ model: string }>>(
@@ -34,11 +37,13 @@ const ENDPOINTS = new Map<string, Endpoint<{ model: string }>>(
  * An OpenAI-compatible server on loopback (`POST /v1/chat/completions`, `/v1/responses`,
  * `/v1/embeddings`) that fails on purpose, by script, and counts everything it receives.
  * Control endpoints: `GET /_upstream/stats`, `DELETE /_upstream/stats`, `GET|PUT /_upstream/faults`.
+ * An `x-logical-request` header names the logical request an attempt belongs to, so that retries are counted.
  */
 export class FaultUpstream {
   private plan: FaultPlan;
   private counters = emptyStats();
   private requestNumber = 0;
+  private readonly logicalRequests = new LogicalRequests();
   /** Where it listens, e.g. `http://127.0.0.1:4010`; still readable after `stop()`. */
   readonly url: string;
 
@@ -90,6 +95,7 @@ export class FaultUpstream {
 
   resetStats(): void {
     this.counters = { ...emptyStats(), inFlight: this.counters.inFlight };
+    this.logicalRequests.clear();
   }
 
   async stop(): Promise<void> {
@@ -127,14 +133,23 @@ export class FaultUpstream {
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.inFlight);
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') stats.idempotencyKeys[key] = (stats.idempotencyKeys[key] ?? 0) + 1;
+    const logicalRequest = req.headers[LOGICAL_REQUEST_HEADER];
+    const retry = this.logicalRequests.isRetry(typeof logicalRequest === 'string' ? logicalRequest : undefined);
+    if (retry) stats.retryRequests++;
     let outcome = 'reset';
     let parsed: { model: string } | undefined;
+    let rateLimited = false;
     try {
       // Read first: a body that is refused (413) must not use up a fault of the script.
       const text = await readBody(req);
       parsed = this.countModel(endpoint, text);
+      rateLimited = this.refusedByRateLimit(endpoint, parsed, res);
+      if (rateLimited) {
+        outcome = '429';
+        return;
+      }
       const fault = this.plan.nextFault();
-      if (parsed && (fault.kind === 'timeout' || fault.kind === 'reset')) this.counters.abandonedPromptTokens += endpoint.promptTokens(parsed);
+      if (parsed && (fault.kind === 'timeout' || fault.kind === 'reset')) this.countAbandoned(endpoint.promptTokens(parsed), retry);
       const latency = this.plan.latencyMs();
       if (latency > 0) await delay(latency);
       outcome = await this.answer(endpoint, req, res, fault, text);
@@ -145,8 +160,30 @@ export class FaultUpstream {
       // The stats may have been reset meanwhile: count into the current ones.
       this.counters.inFlight--;
       this.counters.byOutcome[outcome] = (this.counters.byOutcome[outcome] ?? 0) + 1;
-      this.onRequest?.({ at: this.now(), outcome, model: parsed?.model, path: endpoint.path });
+      this.onRequest?.({ at: this.now(), outcome, model: parsed?.model, path: endpoint.path, retry, rateLimited });
     }
+  }
+
+  private countAbandoned(promptTokens: number, retry: boolean): void {
+    this.counters.abandonedPromptTokens += promptTokens;
+    if (retry) this.counters.retryAbandonedPromptTokens += promptTokens;
+  }
+
+  /**
+   * Applies the script's rate limit, as a provider does on arrival: its headers go on whatever answer
+   * follows; true when it answered a 429 itself. A body that is no valid request counts as a request
+   * of no tokens (a 400 follows).
+   */
+  private refusedByRateLimit(endpoint: Endpoint<{ model: string }>, body: { model: string } | undefined, res: ServerResponse): boolean {
+    const limiter = this.plan.rateLimiter;
+    if (!limiter) return false;
+    const tokens = body && limiter.countsTokens ? endpoint.promptTokens(body) + endpoint.outputTokensForRateLimit(body) : 0;
+    const { headers, refusal } = limiter.admit(tokens, body?.model);
+    setHeaders(res, headers);
+    if (!refusal) return false;
+    sendJson(res, 429, refusal.body, refusal.headers);
+    this.counters.rateLimited++;
+    return true;
   }
 
   private countModel(endpoint: Endpoint<{ model: string }>, text: string): { model: string } | undefined {
@@ -198,64 +235,6 @@ export class FaultUpstream {
       promptTokens: endpoint.promptTokens(body),
       ...endpoint.replyText(body, this.plan.script.completionTokens, number),
     };
-    const stream = endpoint.stream?.requested(body) ? endpoint.stream : undefined;
-    const delayMs = this.plan.script.streamChunkDelayMs;
-
-    if (fault.kind === 'stream_error') {
-      const error = streamErrorFor(fault);
-      if (!stream) {
-        // No stream to fail inside: a plain error answer, counted by its status like any other.
-        sendJson(res, error.status, openAiError(error.message, error.type, error.code), headers);
-        return String(error.status);
-      }
-      this.counters.streamedRequests++;
-      const failing = await writeSse(res, stream.failingEvents(reply, error), { delayMs, headers, endsWithDone: false });
-      // The stream had started: the provider had read, and billed, the prompt.
-      this.counters.servedTokens.input += reply.promptTokens;
-      return failing.completed ? 'stream_error' : 'aborted';
-    }
-
-    if (stream) {
-      this.counters.streamedRequests++;
-      const { completed, written } = await writeSse(res, stream.events(reply), { delayMs, endsWithDone: stream.endsWithDone });
-      if (!completed) {
-        // The client left: a provider bills the prompt it read and the words it generated until it noticed.
-        this.counters.servedTokens.input += reply.promptTokens;
-        this.counters.servedTokens.output += Math.min(reply.words.length, Math.max(0, written - stream.eventsBeforeText));
-        return 'aborted';
-      }
-    } else {
-      // An answer the client no longer waits for is generated, and billed, all the same.
-      sendJson(res, 200, endpoint.answer(reply));
-    }
-    this.counters.servedTokens.input += reply.promptTokens;
-    this.counters.servedTokens.output += reply.words.length;
-    return '200';
+    return writeReply(res, endpoint, reply, fault, { delayMs: this.plan.script.streamChunkDelayMs, headers, stats: () => this.counters });
   }
-}
-
-class RequestBodyError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RequestBodyError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
-  res.end(payload);
 }

@@ -1,5 +1,6 @@
 import type { Endpoint, Reply, SseEvent } from './endpoint.js';
 import { promptTokensOf, replyText } from './openai-responses.js';
+import { outputTokensCounted } from './rate-limiter.js';
 
 export interface ResponsesRequestBody {
   model: string;
@@ -92,6 +93,7 @@ export const responsesApi: Endpoint<ResponsesRequestBody> = {
   path: '/v1/responses',
   validate: validateResponsesRequest,
   promptTokens: promptTokensOfResponse,
+  outputTokensForRateLimit: (body) => outputTokensCounted(body.max_output_tokens),
   replyText: (body, defaultTokens, number) => replyText(body.max_output_tokens, defaultTokens, number),
   answer: (reply) => responseObject(reply, finalStatusOf(reply), [messageItem(reply, finalStatusOf(reply), [outputText(reply.words.join(' '))])]),
   stream: {

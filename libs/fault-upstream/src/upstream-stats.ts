@@ -27,6 +27,15 @@ export interface UpstreamStats {
    * body arrived: a provider has usually processed, and billed, the prompt by then.
    */
   abandonedPromptTokens: number;
+  /** 429s the script's `rateLimit` answered (a scripted `429` fault is not one): also in `byOutcome["429"]`. */
+  rateLimited: number;
+  /**
+   * Attempts whose `x-logical-request` id came before: retries of a logical request. Attempts
+   * without the header are each their own logical request, never retries.
+   */
+  retryRequests: number;
+  /** The part of `abandonedPromptTokens` billed for retries: the prompt tokens retry waste counts. */
+  retryAbandonedPromptTokens: number;
 }
 
 export function emptyStats(): UpstreamStats {
@@ -42,5 +51,8 @@ export function emptyStats(): UpstreamStats {
     servedTokens: { input: 0, output: 0 },
     byModel: {},
     abandonedPromptTokens: 0,
+    rateLimited: 0,
+    retryRequests: 0,
+    retryAbandonedPromptTokens: 0,
   };
 }
