@@ -11,12 +11,22 @@ export interface RetryBudgetSettings {
   ratio: number;
 }
 
+/** A bucket's state as plain JSON, to store and to start another bucket from. */
+export interface RetryBudgetSnapshot {
+  tokens: number;
+}
+
 /** A token bucket that caps retries across calls: during an outage failures drain it and retries stop. */
 export class RetryBudget {
   private tokens: number;
 
-  constructor(private readonly settings: RetryBudgetSettings) {
+  /** `initialState`: start from a stored bucket (a restart, a fleet-wide budget) instead of a full one. */
+  constructor(
+    private readonly settings: RetryBudgetSettings,
+    initialState?: RetryBudgetSnapshot,
+  ) {
     this.tokens = settings.maxTokens;
+    if (initialState) this.adopt(initialState.tokens);
   }
 
   get available(): number {
@@ -42,6 +52,16 @@ export class RetryBudget {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  toJSON(): RetryBudgetSnapshot {
+    return { tokens: this.tokens };
+  }
+
+  /** Takes over the token count another replica computed; held within [0, maxTokens], as a bad or stale value must not mint retries. */
+  adopt(tokens: number): void {
+    if (!Number.isFinite(tokens)) return;
+    this.tokens = Math.min(this.settings.maxTokens, Math.max(0, tokens));
   }
 
   reset(): void {

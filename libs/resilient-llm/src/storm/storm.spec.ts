@@ -1,4 +1,3 @@
-import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { RetryBudget } from './retry-budget.js';
 
 describe('RetryBudget', () => {
@@ -29,69 +28,32 @@ describe('RetryBudget', () => {
     expect(retries).toBeGreaterThanOrEqual(99);
     expect(retries).toBeLessThanOrEqual(101);
   });
-});
 
-const settings: CircuitBreakerSettings = { mode: 'consecutive', consecutiveFailures: 3, failureRate: 0.5, windowMs: 10_000, minimumCalls: 4, openMs: 1_000, halfOpenProbes: 2 };
-
-describe('CircuitBreaker', () => {
-  it('opens after consecutive failures, fails fast, then lets the probe count through', () => {
-    const transitions: string[] = [];
-    const breaker = new CircuitBreaker(settings, (from, to) => transitions.push(`${from}>${to}`));
-    for (let failure = 0; failure < 3; failure++) {
-      expect(breaker.admit(0)).toEqual({ allowed: true, probe: false });
-      breaker.onFailure(false, 0);
-    }
-    expect(breaker.state).toBe('open');
-    expect(breaker.admit(400)).toEqual({ allowed: false, retryAfterMs: 600 });
-    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
-    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
-    expect(breaker.admit(1_000).allowed).toBe(false);
-    breaker.onFailure(true, 1_100);
-    expect(breaker.state).toBe('open');
-    expect(breaker.admit(2_100)).toEqual({ allowed: true, probe: true });
-    breaker.onSuccess(true, 2_100);
-    expect(breaker.state).toBe('closed');
-    expect(transitions).toEqual(['closed>open', 'open>half_open', 'half_open>open', 'open>half_open', 'half_open>closed']);
+  it('toJSON and initialState round-trip the tokens through JSON', () => {
+    const settings = { mode: 'throttle' as const, maxTokens: 10, tokenRatio: 0.1, ratio: 0 };
+    const budget = new RetryBudget(settings);
+    for (let failure = 0; failure < 4; failure++) budget.onFailure();
+    const stored = JSON.parse(JSON.stringify(budget)) as { tokens: number };
+    expect(stored).toEqual({ tokens: 6 });
+    const restarted = new RetryBudget(settings, stored);
+    expect(restarted.available).toBe(6);
+    expect(restarted.tryRetry()).toBe(true); // 6 > 5
+    restarted.onFailure();
+    expect(restarted.tryRetry()).toBe(false); // 5 is not above half
   });
 
-  it('hands a probe slot back when the probe says nothing about the upstream (the caller aborted)', () => {
-    const breaker = new CircuitBreaker({ ...settings, halfOpenProbes: 1 });
-    for (let failure = 0; failure < 3; failure++) breaker.onFailure(false, 0);
-    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
-    expect(breaker.admit(1_000).allowed).toBe(false);
-    breaker.onNeutral(true);
-    expect(breaker.state).toBe('half_open');
-    expect(breaker.admit(1_000)).toEqual({ allowed: true, probe: true });
-  });
-
-  it('a success resets the consecutive count', () => {
-    const breaker = new CircuitBreaker(settings);
-    breaker.onFailure(false, 0);
-    breaker.onFailure(false, 0);
-    breaker.onSuccess(false, 0);
-    breaker.onFailure(false, 0);
-    breaker.onFailure(false, 0);
-    expect(breaker.state).toBe('closed');
-  });
-
-  it('rate mode opens when the failure share of the time window reaches the rate, after the minimum calls', () => {
-    const breaker = new CircuitBreaker({ ...settings, mode: 'rate' });
-    breaker.onFailure(false, 0);
-    breaker.onSuccess(false, 0);
-    breaker.onFailure(false, 0);
-    expect(breaker.state).toBe('closed'); // 3 calls < minimumCalls
-    breaker.onSuccess(false, 0);
-    expect(breaker.state).toBe('closed'); // 2 of 4 = 50%, checked on failures only
-    breaker.onFailure(false, 0);
-    expect(breaker.state).toBe('open'); // 3 of 5
-  });
-
-  it('rate mode forgets outcomes older than the window, and concurrent failures landing together do not trip it', () => {
-    const breaker = new CircuitBreaker({ ...settings, mode: 'rate', minimumCalls: 20 });
-    for (let call = 0; call < 950; call++) breaker.onSuccess(false, 100);
-    for (let call = 0; call < 50; call++) breaker.onFailure(false, 2_000); // 5% timing out at once
-    expect(breaker.state).toBe('closed');
-    for (let call = 0; call < 20; call++) breaker.onFailure(false, 12_001); // the successes have left the window
-    expect(breaker.state).toBe('open');
+  it('adopt takes another replica\'s count, held within [0, maxTokens]', () => {
+    const budget = new RetryBudget({ mode: 'ratio', maxTokens: 5, tokenRatio: 0, ratio: 0.1 });
+    budget.adopt(0.5);
+    expect(budget.tryRetry()).toBe(false);
+    budget.adopt(2);
+    expect(budget.tryRetry()).toBe(true);
+    expect(budget.available).toBe(1);
+    budget.adopt(99);
+    expect(budget.available).toBe(5);
+    budget.adopt(-3);
+    expect(budget.available).toBe(0);
+    budget.adopt(Number.NaN);
+    expect(budget.available).toBe(0);
   });
 });
