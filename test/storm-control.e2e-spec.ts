@@ -73,12 +73,12 @@ describe.each(HTTP_ADAPTERS)('storm control on %s', (adapter) => {
     expect(withBudget).toBeGreaterThanOrEqual(0.999);
   });
 
-  it('circuit breaker: with the upstream down, at most the probe count reaches it per open interval', async () => {
+  it("circuit breaker, whenOpen 'fail': with the upstream down, at most the probe count reaches it per open interval", async () => {
     upstream.setFaults({ rates: { '503': 1 } });
     const app = await boot({
       backoff: { maxAttempts: 1 },
       budget: { limits: { dailyUsd: 1 } },
-      stormControl: { retryBudget: false, circuitBreaker: { mode: 'consecutive', consecutiveFailures: 5, openMs: 10_000, halfOpenProbes: 2 } },
+      stormControl: { whenOpen: 'fail', retryBudget: false, circuitBreaker: { mode: 'consecutive', consecutiveFailures: 5, openMs: 10_000, halfOpenProbes: 2 } },
     });
     const statuses = await fire(app, 30, 1);
     expect(upstream.stats().totalRequests).toBe(5);

@@ -23,6 +23,11 @@ export interface FailureClassification {
   headers?: Headers | Record<string, string | string[] | undefined>;
   /** Why it is (not) retried, for error bodies and spans. */
   reason: string;
+  /**
+   * Set on a timeout during which this process's own event loop stalled this long: the app
+   * starved itself, so the upstream is not blamed (no circuit, no retry budget); still retried.
+   */
+  localStallMs?: number;
 }
 
 const RETRYABLE_CONNECTION_CODES = new Set([

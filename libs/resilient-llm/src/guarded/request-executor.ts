@@ -7,6 +7,7 @@ import { type FailureClassification, classifyFailure } from '../backoff/error-cl
 import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
@@ -42,6 +43,7 @@ export class RequestExecutor {
     private readonly storm: StormControl,
     private readonly telemetry: ResilientLlmTelemetry,
     private readonly answers: AnswerReader,
+    private readonly stalls: EventLoopStallMonitor,
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
@@ -61,7 +63,7 @@ export class RequestExecutor {
         return outcome.response!;
       }
       if (handlerRetries) return this.handBack(outcome);
-      let { decision, budgetDenied } = decideRetry(this.policy, retryBudget, { attemptsMade: attempt, startedAtMs: call.startedAtMs, previousDelayMs }, outcome.error, call.backoff);
+      let { decision, budgetDenied } = decideRetry(this.policy, retryBudget, { attemptsMade: attempt, startedAtMs: call.startedAtMs, previousDelayMs }, outcome.error, call.backoff, outcome.classification?.localStallMs);
       if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
       if (decision.retry && !request.resendable) decision = notResendable(decision.classification);
       this.telemetry.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
@@ -95,7 +97,7 @@ export class RequestExecutor {
     let pass: UpstreamPass | undefined;
     try {
       freeHeadroom = await call.budget.ensureHeadroom(() => call.spentMicro, worstMicro, call.attempts.length);
-      pass = await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now());
+      pass = await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now(), () => request.rateLimitTokens(model));
       if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
     } catch (error) {
       pass?.release();
@@ -104,12 +106,15 @@ export class RequestExecutor {
       throw error;
     }
     const admitted = pass;
+    const stall = this.stalls.watch();
     const done = () => {
+      stall.stop();
       admitted.release();
       freeHeadroom();
       releaseHold();
     };
     const span = handlerRetries ? call.attemptSpan : this.telemetry.startAttempt(call.span, attempt, model, request.operation);
+    if (span) this.telemetry.heldBeforeAttempt(span, admitted);
     const startedAt = this.clock.now();
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const timer = new AbortController();
@@ -131,6 +136,7 @@ export class RequestExecutor {
       const send = () => request.send(model, signal);
       const sent = await (span ? this.telemetry.within(span, send) : send());
       if (sent.ok) {
+        admitted.observe(sent.headers, false);
         admitted.report();
         const idleMs = request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
         const response = await this.answers.accept(call, request, sent, { model, span, signal, idleMs, ownsSpan: !handlerRetries, record, done });
@@ -145,6 +151,10 @@ export class RequestExecutor {
       clearTimeout(timeout);
     }
     const classification = classifyFailure(failed.error);
+    // A 429 that says the quota is gone (insufficient_quota) is not a rate to pace to.
+    if (failed.response) admitted.observe(failed.response.headers, classification.kind === 'rate_limited');
+    const stalledMs = timer.signal.aborted && !requestSignal.aborted ? stall.longestStallMs() : 0;
+    if (stalledMs >= this.options.stormControl.localStallMs) classification.localStallMs = stalledMs;
     admitted.report(classification);
     // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
     if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;

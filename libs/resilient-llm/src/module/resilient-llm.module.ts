@@ -11,6 +11,7 @@ import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
 import { HandlerDiscovery } from './handler-discovery.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl } from '../storm/storm-control.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
@@ -74,6 +75,7 @@ const storageProviders = [
     AnswerReader,
     HandlerRetries,
     RequestExecutor,
+    { provide: EventLoopStallMonitor, useFactory: () => new EventLoopStallMonitor() },
     // App-wide, so that it runs before @Guarded: replays and refusals never reach the budget or the upstream.
     // Outermost, so registered first: Retry-After on every refusal of this library's, wherever thrown.
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },

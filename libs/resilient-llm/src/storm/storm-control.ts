@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FailureClassification } from '../backoff/error-classifier.js';
 import { CircuitOpenException } from '../errors/circuit-open.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
@@ -7,34 +7,36 @@ import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitGate, type CircuitPass, systemTimers } from './circuit-gate.js';
+import { isRateLimitWaitExceededError } from './pacing/rate-limit-wait-exceeded.error.js';
+import { RateLimitQueueException } from './pacing/rate-limit-queue.exception.js';
+import { readRateLimits, readRetryAfterMs } from './pacing/rate-limit-headers.js';
+import { RatePacer } from './pacing/rate-pacer.js';
 import { RetryBudget } from './retry-budget.js';
+import { type CircuitTransitionListener, type UpstreamPass, upstreamPass } from './upstream-pass.js';
 
-// Failures that say the upstream is unwell; a 4xx or a rate limit is an answer, not an outage.
-const UNHEALTHY = new Set<FailureClassification['kind']>(['server_error', 'timeout', 'connection']);
-// Outcomes that say nothing about the upstream at all.
-const NEUTRAL = new Set<FailureClassification['kind']>(['aborted', 'application']);
+export type { CircuitTransition, CircuitTransitionListener, UpstreamPass } from './upstream-pass.js';
 
-export interface UpstreamTicket {
-  model: string;
-  probe: boolean;
+interface Circuit {
+  breaker: CircuitBreaker;
+  gate: CircuitGate;
 }
 
-/** One upstream request let through: report its outcome once, free its slot once it is done (a stream: once read). */
-export interface UpstreamPass {
-  report(failure?: FailureClassification): void;
-  release(): void;
-}
+const NO_CIRCUIT: CircuitPass = Object.freeze({ probe: false, heldMs: 0 });
 
 /**
- * What keeps a dependency outage from multiplying load, across all calls of this process:
- * a retry budget per upstream (or model), a circuit breaker per upstream model, a
+ * What keeps a dependency outage or a provider's rate limit from multiplying load, across all
+ * calls of this process: a retry budget per upstream (or model), a circuit per upstream model
+ * (requests wait while it is open, or fail fast), pacing to the provider's rate limits, a
  * concurrency limit per model, and the fallback models to use when a circuit is open.
  */
 @Injectable()
-export class StormControl {
+export class StormControl implements OnApplicationShutdown {
   private readonly budgets = new Map<string, RetryBudget>();
-  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly circuits = new Map<string, Circuit>();
   private readonly bulkheads = new Map<string, Bulkhead | null>();
+  private readonly pacers = new Map<string, RatePacer>();
+  private readonly transitionListeners = new Set<CircuitTransitionListener>();
   private readonly upstream: string;
 
   constructor(
@@ -47,16 +49,18 @@ export class StormControl {
 
   /**
    * The model a call runs on: the requested one unless its circuit is open, else the first
-   * fallback whose circuit is not. All open: 503, before any budget is reserved.
+   * fallback whose circuit is not. All open: the requested one, to wait for (or, with
+   * `whenOpen: 'fail'`, 503 before any budget is reserved).
    */
   chooseModel(model: string): string {
     const candidates = [model, ...(this.options.stormControl.fallbacks[model] ?? [])];
     let soonest = Number.POSITIVE_INFINITY;
     for (const candidate of candidates) {
-      const wait = this.breaker(candidate)?.waitMs(this.clock.now()) ?? 0;
+      const wait = this.circuit(candidate)?.breaker.waitMs(this.clock.now()) ?? 0;
       if (wait === 0) return candidate;
       soonest = Math.min(soonest, wait);
     }
+    if (this.options.stormControl.openCircuit.whenOpen === 'wait') return model;
     throw new CircuitOpenException(candidates, soonest);
   }
 
@@ -65,20 +69,33 @@ export class StormControl {
     return this.options.budget.fallbackModel ?? this.options.stormControl.fallbacks[model]?.[0] ?? model;
   }
 
-  /** Before each upstream request: passes, or throws 503 while the model's circuit is open. */
-  admit(model: string): UpstreamTicket {
-    const admission = this.breaker(model)?.admit(this.clock.now()) ?? { allowed: true as const, probe: false };
-    if (!admission.allowed) throw new CircuitOpenException([model], admission.retryAfterMs);
-    return { model, probe: admission.probe };
-  }
-
-  /** After each upstream request: its outcome, for the circuit. */
-  report(ticket: UpstreamTicket, failure?: FailureClassification): void {
-    const breaker = this.breaker(ticket.model);
-    if (!breaker) return;
-    if (failure && UNHEALTHY.has(failure.kind)) breaker.onFailure(ticket.probe, this.clock.now());
-    else if (failure && NEUTRAL.has(failure.kind)) breaker.onNeutral(ticket.probe);
-    else breaker.onSuccess(ticket.probe, this.clock.now());
+  /**
+   * Circuit, then pacing, then a concurrency slot, for one upstream request, each waited for
+   * within `maxWaitMs`. The circuit comes first so that a request held by an open circuit holds
+   * no slot; a probe refused further on hands its role back. `tokens` (prompt plus output cap,
+   * as providers count them for rate limits) is counted only once a rate limit is known.
+   */
+  async enter(model: string, strict: boolean, signal: AbortSignal | undefined, maxWaitMs: number, tokens: () => number): Promise<UpstreamPass> {
+    const circuit = this.circuit(model);
+    const circuitPass = circuit ? await circuit.gate.pass({ signal, maxWaitMs }) : NO_CIRCUIT;
+    const startedAt = this.clock.now();
+    let pacedMs = 0;
+    let free: () => void;
+    try {
+      const pacer = this.pacers.get(this.key(model));
+      if (pacer) pacedMs = (await pacer.acquire({ tokens: tokens() }, { signal, maxWaitMs: maxWaitMs - circuitPass.heldMs })).waitedMs;
+      free = await this.acquire(model, strict, signal, maxWaitMs - circuitPass.heldMs - (this.clock.now() - startedAt));
+    } catch (error) {
+      circuit?.breaker.onNeutral(circuitPass.probe);
+      throw isRateLimitWaitExceededError(error) ? new RateLimitQueueException(model, error) : error;
+    }
+    return upstreamPass({
+      heldMs: circuitPass.heldMs,
+      pacedMs,
+      report: (failure) => this.report(model, circuitPass.probe, failure),
+      observe: (headers, rateLimited) => this.observeRateLimits(model, headers, rateLimited),
+      release: free,
+    });
   }
 
   /** A slot to send a request to `model` (a queue when the model has a limit); call the returned function when done. */
@@ -87,40 +104,11 @@ export class StormControl {
     return bulkhead ? bulkhead.acquire(strict, signal, maxWaitMs) : Promise.resolve(() => undefined);
   }
 
-  /**
-   * Slot, then circuit, for one upstream request. The slot comes first, so that a request
-   * refused by the queue never holds a half-open probe.
-   */
-  async enter(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<UpstreamPass> {
-    const free = await this.acquire(model, strict, signal, maxWaitMs);
-    let ticket: UpstreamTicket;
-    try {
-      ticket = this.admit(model);
-    } catch (error) {
-      free();
-      throw error;
-    }
-    let reported = false;
-    let released = false;
-    return {
-      report: (failure) => {
-        if (reported) return;
-        reported = true;
-        this.report(ticket, failure);
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        free();
-      },
-    };
-  }
-
   /** The retry budget a call on `model` draws on; none when the budget is off. */
   retryBudget(model: string): RetryBudget | undefined {
     const settings = this.options.stormControl.retryBudget;
     if (!settings) return undefined;
-    const key = settings.perModel ? `${this.upstream}|${model}` : this.upstream;
+    const key = settings.perModel ? this.key(model) : this.upstream;
     let budget = this.budgets.get(key);
     if (!budget) {
       budget = new RetryBudget(settings);
@@ -129,22 +117,64 @@ export class StormControl {
     return budget;
   }
 
+  /** Follows every circuit's changes (this replica's, and with fleet state other replicas'); returns the unsubscribe. */
+  onCircuitTransition(listener: CircuitTransitionListener): () => void {
+    this.transitionListeners.add(listener);
+    return () => this.transitionListeners.delete(listener);
+  }
+
   /** Closes every circuit and refills every retry budget (an operator's reset, or between tests). */
   reset(): void {
-    for (const breaker of this.breakers.values()) breaker.reset();
+    for (const { breaker } of this.circuits.values()) breaker.reset();
     for (const budget of this.budgets.values()) budget.reset();
   }
 
-  private breaker(model: string): CircuitBreaker | undefined {
+  /** Requests still waiting for a circuit are refused (503, the app is shutting down). */
+  onApplicationShutdown(): void {
+    for (const { gate } of this.circuits.values()) gate.close();
+  }
+
+  /** After each upstream request: its outcome, for the circuit. A timeout the app caused itself says nothing of the upstream. */
+  private report(model: string, probe: boolean, failure?: FailureClassification): void {
+    const breaker = this.circuits.get(this.key(model))?.breaker;
+    if (!breaker) return;
+    if (failure && (NEUTRAL.has(failure.kind) || failure.localStallMs !== undefined)) breaker.onNeutral(probe);
+    else if (failure && UNHEALTHY.has(failure.kind)) breaker.onFailure(probe, this.clock.now());
+    else breaker.onSuccess(probe, this.clock.now());
+  }
+
+  /** What an answer's headers say of the provider's rate limits; a pacer exists from the first answer that says anything. */
+  private observeRateLimits(model: string, headers: Headers, rateLimited: boolean): void {
+    const settings = this.options.stormControl.pacing;
+    if (!settings) return;
+    const reading = readRateLimits(headers);
+    if (!reading && !rateLimited) return;
+    const key = this.key(model);
+    let pacer = this.pacers.get(key);
+    if (!pacer) {
+      pacer = new RatePacer(key, settings);
+      this.pacers.set(key, pacer);
+    }
+    const retryAfterMs = rateLimited ? readRetryAfterMs(headers, Date.now()) : undefined;
+    // Only a store shared with other replicas can fail here; pacing then carries on with what it knew.
+    pacer.observe(reading, rateLimited ? 429 : 200, retryAfterMs).catch(() => undefined);
+  }
+
+  private circuit(model: string): Circuit | undefined {
     const settings = this.options.stormControl.circuitBreaker;
     if (!settings) return undefined;
-    const key = `${this.upstream}|${model}`;
-    let breaker = this.breakers.get(key);
-    if (!breaker) {
-      breaker = new CircuitBreaker(settings, (from, to) => this.telemetry.circuitTransition(model, from, to));
-      this.breakers.set(key, breaker);
+    const key = this.key(model);
+    let circuit = this.circuits.get(key);
+    if (!circuit) {
+      const breaker = new CircuitBreaker(settings, (from, to, info) => {
+        this.telemetry.circuitTransition(model, from, to);
+        const event = { model, from, to, atMs: this.clock.now(), remote: info.remote };
+        for (const listener of this.transitionListeners) listener(event);
+      });
+      circuit = { breaker, gate: new CircuitGate(breaker, this.options.stormControl.openCircuit, [model], systemTimers(this.clock)) };
+      this.circuits.set(key, circuit);
     }
-    return breaker;
+    return circuit;
   }
 
   private bulkhead(model: string): Bulkhead | null {
@@ -158,4 +188,13 @@ export class StormControl {
     }
     return bulkhead;
   }
+
+  private key(model: string): string {
+    return `${this.upstream}|${model}`;
+  }
 }
+
+// Failures that say the upstream is unwell; a 4xx or a rate limit is an answer, not an outage.
+const UNHEALTHY = new Set<FailureClassification['kind']>(['server_error', 'timeout', 'connection']);
+// Outcomes that say nothing about the upstream at all.
+const NEUTRAL = new Set<FailureClassification['kind']>(['aborted', 'application']);

@@ -1,7 +1,15 @@
 import type { CircuitBreakerSettings } from './circuit-breaker.js';
+import type { OpenCircuitOptions, OpenCircuitSettings } from './open-circuit-options.js';
+import type { PacingOptions, ResolvedPacingOptions } from './pacing/pacing-options.interface.js';
 import type { RetryBudgetSettings } from './retry-budget.js';
 
-export interface StormControlOptions {
+/**
+ * `whenOpen` (default `'wait'`): while a model's circuit is open a request waits for it, within
+ * its deadline and `openCircuit.maxWaiting` (default 1000) waiting requests, then is released at
+ * a ramp over `openCircuit.releaseRampMs` (default 1000 ms) once a probe succeeds; `'fail'`
+ * refuses it at once with 503 and Retry-After.
+ */
+export interface StormControlOptions extends OpenCircuitOptions {
   /**
    * Caps retries across calls (on by default: gRPC A6 throttling, bucket 100, +0.1 per
    * success: retries stop once half the bucket is gone, i.e. after about 50 failures in a
@@ -25,6 +33,21 @@ export interface StormControlOptions {
   };
   /** Models to use, in order, when a model's circuit is open or a call runs in strict mode: `{ 'gpt-4.1': ['gpt-4.1-mini'] }`. */
   fallbacks?: Record<string, string[]>;
+  /**
+   * An attempt that times out while this process's own event loop stalled at least this long
+   * (milliseconds; default 500) was starved by the app, not failed by the upstream: it is
+   * retried, but neither opens a circuit nor draws on the retry budget.
+   */
+  localStallMs?: number;
+  /**
+   * Paces requests to each model to the provider's rate limits, as its `x-ratelimit-*` headers
+   * and 429s report them (on by default; it acts only once a provider sends them): a request
+   * waits for room within its deadline, or is refused at once with 503 when it cannot get it.
+   * `windowMs`: the window the limits are per (default 60 000); `share`: the fraction of the
+   * limit to use (default 0.95); `maxWaiting`: requests that may wait per model (default 1000).
+   * `false` turns it off.
+   */
+  pacing?: false | PacingOptions;
 }
 
 export interface ResolvedStormOptions {
@@ -32,4 +55,7 @@ export interface ResolvedStormOptions {
   circuitBreaker?: CircuitBreakerSettings;
   concurrency?: { limit?: number; perModel: Record<string, number>; maxQueue: number; queueTimeoutMs: number; strictFactor: number };
   fallbacks: Record<string, string[]>;
+  localStallMs: number;
+  openCircuit: OpenCircuitSettings;
+  pacing?: ResolvedPacingOptions;
 }

@@ -7,8 +7,15 @@ describe('storm control options', () => {
       retryBudget: { mode: 'throttle', maxTokens: 100, tokenRatio: 0.1, ratio: 0.1, perModel: false },
       circuitBreaker: { mode: 'rate', consecutiveFailures: 5, failureRate: 0.5, windowMs: 10_000, minimumCalls: 20, openMs: 5_000, halfOpenProbes: 1 },
       fallbacks: {},
+      localStallMs: 500,
+      openCircuit: { whenOpen: 'wait', maxWaiting: 1_000, releaseRampMs: 1_000 },
+      pacing: { windowMs: 60_000, share: 0.95, maxWaiting: 1_000 },
     });
-    expect(resolveModuleOptions({ stormControl: { retryBudget: false, circuitBreaker: false } }).stormControl).toEqual({ fallbacks: {} });
+    expect(resolveModuleOptions({ stormControl: { retryBudget: false, circuitBreaker: false, pacing: false, whenOpen: 'fail' } }).stormControl).toEqual({
+      fallbacks: {},
+      localStallMs: 500,
+      openCircuit: { whenOpen: 'fail', maxWaiting: 1_000, releaseRampMs: 1_000 },
+    });
   });
 
   it.each<[string, ResilientLlmModuleOptions['stormControl'], RegExp]>([
@@ -25,6 +32,9 @@ describe('storm control options', () => {
     ['a bad model limit', { concurrency: { perModel: { 'gpt-4.1': 0 } } }, /"stormControl\.concurrency\.perModel\.gpt-4\.1"/],
     ['a strict factor of 0', { concurrency: { limit: 4, strictFactor: 0 } }, /"stormControl\.concurrency\.strictFactor"/],
     ['an unpriced fallback', { fallbacks: { 'gpt-4.1': ['mystery'] } }, /"stormControl\.fallbacks\.gpt-4\.1": "mystery" has no price/],
+    ['a zero stall bound', { localStallMs: 0 }, /"stormControl\.localStallMs": must be a number >= 1, got 0/],
+    ['an unknown open-circuit mode', { whenOpen: 'hope' as never }, /"stormControl\.whenOpen"/],
+    ['a pacing share above 1', { pacing: { share: 1.5 } }, /"stormControl\.pacing\.share"/],
     ['an empty fallback list', { fallbacks: { 'gpt-4.1': [] } }, /"stormControl\.fallbacks\.gpt-4\.1": must be a non-empty array/],
   ])('rejects %s, naming the option', (_, stormControl, message) => {
     expect(() => resolveModuleOptions({ stormControl })).toThrow(message);

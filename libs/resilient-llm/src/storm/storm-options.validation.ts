@@ -1,6 +1,8 @@
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import type { PriceTable } from '../pricing/price-table.js';
 import { findPrice } from '../pricing/price-table.js';
+import { resolveOpenCircuitOptions } from './open-circuit-options.js';
+import { resolvePacingOptions } from './pacing/pacing-options.validation.js';
 import type { ResolvedStormOptions, StormControlOptions } from './storm-options.interface.js';
 
 function number(path: string, value: unknown, fallback: number, { min, max = Number.POSITIVE_INFINITY, integer = false, exclusiveMin = false }: { min: number; max?: number; integer?: boolean; exclusiveMin?: boolean }): number {
@@ -20,7 +22,13 @@ function number(path: string, value: unknown, fallback: number, { min, max = Num
 
 export function resolveStormOptions(raw: StormControlOptions | undefined, priceTable: PriceTable): ResolvedStormOptions {
   const options = raw ?? {};
-  const resolved: ResolvedStormOptions = { fallbacks: {} };
+  const resolved: ResolvedStormOptions = {
+    fallbacks: {},
+    localStallMs: number('stormControl.localStallMs', options.localStallMs, 500, { min: 1 }),
+    openCircuit: resolveOpenCircuitOptions(options),
+  };
+  const pacing = resolvePacingOptions(options.pacing);
+  if (pacing) resolved.pacing = pacing;
 
   if (options.retryBudget !== false) {
     const budget = options.retryBudget ?? {};

@@ -157,6 +157,12 @@ export class ResilientLlmTelemetry {
     this.metrics.tokenUsage.record(completion.outputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
   }
 
+  /** How long the attempt waited before it was sent: for an open circuit, for room under the provider's rate limit. */
+  heldBeforeAttempt(span: Span, waits: { heldMs: number; pacedMs: number }): void {
+    if (waits.heldMs > 0) span.setAttribute(AttributeNames.CIRCUIT_HELD_MS, Math.round(waits.heldMs));
+    if (waits.pacedMs > 0) span.setAttribute(AttributeNames.PACING_WAITED_MS, Math.round(waits.pacedMs));
+  }
+
   endAttempt(span: Span, model: string, failure?: { classification: FailureClassification; retrying: boolean }): void {
     if (failure) {
       const { classification } = failure;
@@ -165,6 +171,7 @@ export class ResilientLlmTelemetry {
         [AttributeNames.FAILURE_KIND]: classification.kind,
         [AttributeNames.RETRYABLE]: classification.retryable,
         ...(classification.status !== undefined && { [semconv.ATTR_HTTP_RESPONSE_STATUS_CODE]: classification.status }),
+        ...(classification.localStallMs !== undefined && { [AttributeNames.LOCAL_STALL_MS]: Math.round(classification.localStallMs) }),
       });
       // The reason, never the upstream's message: it can echo a masked API key.
       span.setStatus({ code: SpanStatusCode.ERROR, message: classification.reason });

@@ -118,6 +118,7 @@ export class GuardedFetch {
         return prompt.uncounted > 0 ? Math.max(worst, callEstimateMicro) : worst;
       },
       promptTokens: (priced) => promptCount(priced).tokens,
+      rateLimitTokens: (priced) => (adapter && body ? promptCount(priced).tokens + (adapter.outputCap(body) ?? 0) : 0),
       send: (sendModel, signal) => {
         const sent = body ? JSON.stringify(sendModel === model || model === undefined ? body : { ...body, model: sendModel }) : rawBody;
         // A streamed body must say so to undici.

@@ -27,6 +27,8 @@ export interface UpstreamRequest {
   worstCaseMicro(model: string, callEstimateMicro: number): number;
   /** The prompt's tokens as `model`'s tokenizer counts them (exact for OpenAI's encodings, else an upper bound). */
   promptTokens(model: string): number;
+  /** What a provider's tokens-per-minute limit counts for this request: its prompt plus its output cap. */
+  rateLimitTokens(model: string): number;
   /** One attempt: the request, with `model` in its body, under `signal`. */
   send(model: string, signal: AbortSignal): Promise<Response>;
 }
