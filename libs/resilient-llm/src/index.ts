@@ -81,8 +81,11 @@ export type { RetryAfterHint } from './errors/retry-after.js';
 export { ResilientLlmConfigurationError, isResilientLlmConfigurationError } from './errors/resilient-llm-configuration.error.js';
 export { UnknownModelPriceError, isUnknownModelPriceError } from './errors/unknown-model-price.error.js';
 
-export { StormControl } from './storm/storm-control.js';
+export { StormControl, type CircuitTransition, type CircuitTransitionListener } from './storm/storm-control.js';
 export type { StormControlOptions } from './storm/storm-options.interface.js';
+export type { FleetOptions } from './storm/fleet/fleet-options.interface.js';
+export type { PacingOptions } from './storm/pacing/pacing-options.interface.js';
+export { RateLimitQueueException } from './storm/pacing/rate-limit-queue.exception.js';
 export type { CircuitBreakerSettings, CircuitState } from './storm/circuit-breaker.js';
 export type { RetryBudgetSettings } from './storm/retry-budget.js';
 export { CircuitOpenException } from './errors/circuit-open.exception.js';

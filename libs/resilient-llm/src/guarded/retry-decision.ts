@@ -1,6 +1,6 @@
 import type { BackoffPolicy, RetryDecision, RetryState } from '../backoff/backoff.policy.js';
 import type { ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
-import type { RetryBudget } from '../storm/retry-budget.js';
+import type { RetryAllowance } from '../storm/retry-budget.js';
 
 export type GiveUp = Extract<RetryDecision, { retry: false }>;
 
@@ -11,7 +11,7 @@ export type GiveUp = Extract<RetryDecision, { retry: false }>;
  */
 export function decideRetry(
   policy: BackoffPolicy,
-  retryBudget: RetryBudget | undefined,
+  retryBudget: RetryAllowance | undefined,
   state: RetryState,
   error: unknown,
   backoff: ResolvedBackoffOptions,

@@ -16,8 +16,18 @@ export interface RetryBudgetSnapshot {
   tokens: number;
 }
 
+/** What a call's retry loop asks of a retry budget: this process's own, or one shared by the fleet. */
+export interface RetryAllowance {
+  readonly available: number;
+  onFirstAttempt(): void;
+  onSuccess(): void;
+  onFailure(): void;
+  tryRetry(): boolean;
+  reset(): void;
+}
+
 /** A token bucket that caps retries across calls: during an outage failures drain it and retries stop. */
-export class RetryBudget {
+export class RetryBudget implements RetryAllowance {
   private tokens: number;
 
   /** `initialState`: start from a stored bucket (a restart, a fleet-wide budget) instead of a full one. */

@@ -12,7 +12,8 @@ import { isRateLimitWaitExceededError } from './pacing/rate-limit-wait-exceeded.
 import { RateLimitQueueException } from './pacing/rate-limit-queue.exception.js';
 import { readRateLimits, readRetryAfterMs } from './pacing/rate-limit-headers.js';
 import { RatePacer } from './pacing/rate-pacer.js';
-import { RetryBudget } from './retry-budget.js';
+import { FleetSharing } from './fleet/fleet-sharing.js';
+import { RetryBudget, type RetryAllowance } from './retry-budget.js';
 import { type CircuitTransitionListener, type UpstreamPass, upstreamPass } from './upstream-pass.js';
 
 export type { CircuitTransition, CircuitTransitionListener, UpstreamPass } from './upstream-pass.js';
@@ -32,12 +33,13 @@ const NO_CIRCUIT: CircuitPass = Object.freeze({ probe: false, heldMs: 0 });
  */
 @Injectable()
 export class StormControl implements OnApplicationShutdown {
-  private readonly budgets = new Map<string, RetryBudget>();
+  private readonly budgets = new Map<string, RetryAllowance>();
   private readonly circuits = new Map<string, Circuit>();
   private readonly bulkheads = new Map<string, Bulkhead | null>();
   private readonly pacers = new Map<string, RatePacer>();
   private readonly transitionListeners = new Set<CircuitTransitionListener>();
   private readonly upstream: string;
+  private readonly fleet?: FleetSharing;
 
   constructor(
     @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
@@ -45,6 +47,8 @@ export class StormControl implements OnApplicationShutdown {
     private readonly telemetry: ResilientLlmTelemetry,
   ) {
     this.upstream = options.client.baseURL ?? 'https://api.openai.com/v1';
+    const fleet = options.stormControl.fleet;
+    if (fleet) this.fleet = new FleetSharing(fleet, clock, (key) => this.circuitByKey(key)?.breaker);
   }
 
   /**
@@ -105,13 +109,13 @@ export class StormControl implements OnApplicationShutdown {
   }
 
   /** The retry budget a call on `model` draws on; none when the budget is off. */
-  retryBudget(model: string): RetryBudget | undefined {
+  retryBudget(model: string): RetryAllowance | undefined {
     const settings = this.options.stormControl.retryBudget;
     if (!settings) return undefined;
     const key = settings.perModel ? this.key(model) : this.upstream;
     let budget = this.budgets.get(key);
     if (!budget) {
-      budget = new RetryBudget(settings);
+      budget = this.fleet ? this.fleet.retryBudget(key, settings) : new RetryBudget(settings);
       this.budgets.set(key, budget);
     }
     return budget;
@@ -129,9 +133,10 @@ export class StormControl implements OnApplicationShutdown {
     for (const budget of this.budgets.values()) budget.reset();
   }
 
-  /** Requests still waiting for a circuit are refused (503, the app is shutting down). */
-  onApplicationShutdown(): void {
+  /** Requests still waiting for a circuit are refused (503, the app is shutting down); the fleet link pushes what it holds and closes. */
+  async onApplicationShutdown(): Promise<void> {
     for (const { gate } of this.circuits.values()) gate.close();
+    await this.fleet?.close();
   }
 
   /** After each upstream request: its outcome, for the circuit. A timeout the app caused itself says nothing of the upstream. */
@@ -167,14 +172,22 @@ export class StormControl implements OnApplicationShutdown {
     let circuit = this.circuits.get(key);
     if (!circuit) {
       const breaker = new CircuitBreaker(settings, (from, to, info) => {
+        if (!info.remote) this.fleet?.published(key, to);
         this.telemetry.circuitTransition(model, from, to);
         const event = { model, from, to, atMs: this.clock.now(), remote: info.remote };
         for (const listener of this.transitionListeners) listener(event);
       });
       circuit = { breaker, gate: new CircuitGate(breaker, this.options.stormControl.openCircuit, [model], systemTimers(this.clock)) };
       this.circuits.set(key, circuit);
+      this.fleet?.follow(key, breaker);
     }
     return circuit;
+  }
+
+  /** A circuit another replica changed, by its fleet key: made here too, so that this replica's next request sees it. */
+  private circuitByKey(key: string): Circuit | undefined {
+    const prefix = `${this.upstream}|`;
+    return key.startsWith(prefix) ? this.circuit(key.slice(prefix.length)) : undefined;
   }
 
   private bulkhead(model: string): Bulkhead | null {

@@ -1,4 +1,5 @@
 import type { CircuitBreakerSettings } from './circuit-breaker.js';
+import type { FleetOptions, ResolvedFleetOptions } from './fleet/fleet-options.interface.js';
 import type { OpenCircuitOptions, OpenCircuitSettings } from './open-circuit-options.js';
 import type { PacingOptions, ResolvedPacingOptions } from './pacing/pacing-options.interface.js';
 import type { RetryBudgetSettings } from './retry-budget.js';
@@ -48,6 +49,12 @@ export interface StormControlOptions extends OpenCircuitOptions {
    * `false` turns it off.
    */
   pacing?: false | PacingOptions;
+  /**
+   * Fleet-wide state (opt-in): the retry budgets, circuits and rate-limit pacing of every
+   * replica shared through one Redis (ioredis, an optional peer dependency): a circuit one
+   * replica opens is open on all within moments. Without it each process keeps its own.
+   */
+  fleet?: FleetOptions;
 }
 
 export interface ResolvedStormOptions {
@@ -58,4 +65,5 @@ export interface ResolvedStormOptions {
   localStallMs: number;
   openCircuit: OpenCircuitSettings;
   pacing?: ResolvedPacingOptions;
+  fleet?: ResolvedFleetOptions;
 }

@@ -1,6 +1,7 @@
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import type { PriceTable } from '../pricing/price-table.js';
 import { findPrice } from '../pricing/price-table.js';
+import { resolveFleetOptions } from './fleet/fleet-options.validation.js';
 import { resolveOpenCircuitOptions } from './open-circuit-options.js';
 import { resolvePacingOptions } from './pacing/pacing-options.validation.js';
 import type { ResolvedStormOptions, StormControlOptions } from './storm-options.interface.js';
@@ -29,6 +30,7 @@ export function resolveStormOptions(raw: StormControlOptions | undefined, priceT
   };
   const pacing = resolvePacingOptions(options.pacing);
   if (pacing) resolved.pacing = pacing;
+  if (options.fleet !== undefined) resolved.fleet = resolveFleetOptions(options.fleet);
 
   if (options.retryBudget !== false) {
     const budget = options.retryBudget ?? {};
