@@ -157,7 +157,7 @@ export class StormControl implements OnApplicationShutdown {
     const key = this.key(model);
     let pacer = this.pacers.get(key);
     if (!pacer) {
-      pacer = new RatePacer(key, settings);
+      pacer = new RatePacer(key, settings, { buckets: this.fleet?.rateBuckets(key, settings) });
       this.pacers.set(key, pacer);
     }
     const retryAfterMs = rateLimited ? readRetryAfterMs(headers, Date.now()) : undefined;

@@ -3,7 +3,9 @@ import type { Clock } from '../../time/clock.interface.js';
 import type { CircuitBreaker, CircuitState } from '../circuit-breaker.js';
 import type { RetryBudgetSettings } from '../retry-budget.js';
 import type { ResolvedFleetOptions } from './fleet-options.interface.js';
+import type { RateBucketsSettings } from '../pacing/rate-buckets.js';
 import { RedisFleetLink } from './redis-fleet.link.js';
+import { RedisRateBuckets } from './redis-rate-buckets.js';
 import type { SharedRetryBudget } from './shared-retry-budget.js';
 
 /**
@@ -47,8 +49,9 @@ export class FleetSharing {
     return this.link.retryBudget(key, settings);
   }
 
-  get redis(): RedisFleetLink {
-    return this.link;
+  /** The rate-limit buckets of one upstream model, held in Redis for the fleet. */
+  rateBuckets(key: string, settings: RateBucketsSettings): RedisRateBuckets {
+    return new RedisRateBuckets(this.link, key, settings);
   }
 
   close(): Promise<void> {

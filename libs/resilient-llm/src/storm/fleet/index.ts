@@ -5,4 +5,5 @@ export type { FleetLogger } from './fleet-outage.log.js';
 export type { FleetTimers } from './fleet-timers.js';
 export { FleetUnavailableError, isFleetUnavailableError } from './fleet-unavailable.error.js';
 export { type FleetLinkDependencies, type RateLimits, type RateNeed, RedisFleetLink } from './redis-fleet.link.js';
+export { RedisRateBuckets } from './redis-rate-buckets.js';
 export { SharedRetryBudget } from './shared-retry-budget.js';
