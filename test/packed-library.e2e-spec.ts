@@ -48,7 +48,8 @@ describe('the packed @resilient-llm/nestjs in a separate app', () => {
         JSON.stringify({ name: 'consumer', private: true, type, dependencies: { '@resilient-llm/nestjs': `file:${tarball}` } }),
       );
       // --legacy-peer-deps: install the tarball alone; the host app's packages are linked next.
-      await run('npm', ['install', '--offline', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: appDir });
+      // --prefer-offline: npm ci leaves tarballs in the cache but not the registry's package documents.
+      await run('npm', ['install', '--prefer-offline', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: appDir });
       for (const name of HOST_APP_PACKAGES) {
         await symlink(join(root, 'node_modules', name), join(appDir, 'node_modules', name), 'dir');
       }

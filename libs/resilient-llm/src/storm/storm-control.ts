@@ -127,10 +127,11 @@ export class StormControl implements OnApplicationShutdown {
     return () => this.transitionListeners.delete(listener);
   }
 
-  /** Closes every circuit and refills every retry budget (an operator's reset, or between tests). */
+  /** Closes every circuit, refills every retry budget and forgets the rate limits learnt (an operator's reset, or between tests). */
   reset(): void {
     for (const { breaker } of this.circuits.values()) breaker.reset();
     for (const budget of this.budgets.values()) budget.reset();
+    this.pacers.clear();
   }
 
   /** Requests still waiting for a circuit are refused (503, the app is shutting down); the fleet link pushes what it holds and closes. */
