@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     globals: true,
     root: './',
-    include: ['libs/**/*.spec.ts', 'src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    include: ['libs/**/*.spec.ts', 'src/**/*.spec.ts', 'bench/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Far above any test's normal duration (a few seconds at most): a loaded machine is slower, not wrong.
     testTimeout: 60_000,

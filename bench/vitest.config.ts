@@ -7,7 +7,8 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     root: resolve(import.meta.dirname, '..'),
-    include: ['bench/*.bench-run.ts'],
+    // The benchmarks, and the specs of their pure parts (figures, medians, acceptance).
+    include: ['bench/*.bench-run.ts', 'bench/**/*.spec.ts'],
     globals: true,
     testTimeout: 30 * 60_000,
     fileParallelism: false,

@@ -1,26 +1,45 @@
 import type { StormRow, StormRun } from './run-storm.js';
+import { SCENARIOS } from './scenarios.js';
+import { scenarioLabel } from './storm-figures.js';
 
-const COLUMNS: Array<[keyof StormRow, string]> = [
+type Column = [keyof StormRow, string];
+
+const COLUMNS: Column[] = [
   ['strategy', 'strategy'],
   ['successRate', 'success %'],
   ['meanMs', 'mean ms'],
   ['p50Ms', 'p50 ms'],
   ['p99Ms', 'p99 ms'],
   ['amplification', 'attempts/request'],
+  ['outageAmplification', 'attempts/request in the outage'],
+  ['rateLimitedPct', '429 % of attempts'],
+  ['throughputPct', 'throughput % of limit'],
   ['tokenWastePct', 'token waste %'],
+  ['retryWastePct', 'retry waste %'],
   ['costUsd', 'cost $'],
   ['overshootUsd', 'overshoot $'],
+  ['replicasOpened', 'replicas whose circuit opened'],
+  ['circuitOpenSpreadMs', 'circuit-open spread ms'],
 ];
+
+/** Scenario-specific figures get a column only where a row has them (the spread wherever replicas are counted). */
+function columnsFor(rows: StormRow[]): Column[] {
+  return COLUMNS.filter(([key]) => rows.some((row) => row[key] !== undefined || (key === 'circuitOpenSpreadMs' && row.replicasOpened !== undefined)));
+}
+
+const cell = (row: StormRow, key: keyof StormRow) => (row[key] === undefined ? 'n/a' : String(row[key]));
+const noteOf = (label: string) => SCENARIOS.find((scenario) => scenarioLabel(scenario) === label)?.note;
+const scenariosOf = (runs: StormRun[]) => [...new Set(runs.map((run) => run.row.scenario))];
 
 export function stormMarkdown(runs: StormRun[]): string {
   const out: string[] = [];
-  for (const scenario of [...new Set(runs.map((run) => run.row.scenario))]) {
+  for (const scenario of scenariosOf(runs)) {
     const mine = runs.filter((run) => run.row.scenario === scenario);
-    out.push(`### ${scenario}`, '', `| ${COLUMNS.map(([, label]) => label).join(' | ')} |`, `| ${COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
-    for (const { row } of mine) out.push(`| ${COLUMNS.map(([key]) => String(row[key])).join(' | ')} |`);
-    if (mine.some((run) => run.outageAmplification !== undefined)) {
-      out.push('', `Attempts per request during the outage: ${mine.map((run) => `${run.row.strategy} ${run.outageAmplification}`).join('; ')}.`);
-    }
+    const columns = columnsFor(mine.map((run) => run.row));
+    out.push(`### ${scenario}`, '', `| ${columns.map(([, label]) => label).join(' | ')} |`, `| ${columns.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+    for (const { row } of mine) out.push(`| ${columns.map(([key]) => cell(row, key)).join(' | ')} |`);
+    const note = noteOf(scenario);
+    if (note) out.push('', note);
     out.push('');
   }
   return out.join('\n');
@@ -81,19 +100,23 @@ function timeline(times: number[], bucketMs: number): Array<[number, number]> {
 }
 
 /** A self-contained page (inline SVG, no scripts) with the table and charts per scenario. */
-export function stormHtml(runs: StormRun[], meta: { measuredAt: string; scale: number; node: string }): string {
-  const sections = [...new Set(runs.map((run) => run.row.scenario))].map((scenario) => {
+export function stormHtml(runs: StormRun[], meta: { measuredAt: string; scale: number | string; node: string; rounds?: number }): string {
+  const sections = scenariosOf(runs).map((scenario) => {
     const mine = runs.filter((run) => run.row.scenario === scenario);
-    const table = `<table><tr>${COLUMNS.map(([, label]) => `<th>${label}</th>`).join('')}</tr>${mine
-      .map((run) => `<tr>${COLUMNS.map(([key]) => `<td>${escape(String(run.row[key]))}</td>`).join('')}</tr>`)
+    const columns = columnsFor(mine.map((run) => run.row));
+    const table = `<table><tr>${columns.map(([, label]) => `<th>${label}</th>`).join('')}</tr>${mine
+      .map((run) => `<tr>${columns.map(([key]) => `<td>${escape(cell(run.row, key))}</td>`).join('')}</tr>`)
       .join('')}</table>`;
-    return `<section><h2>${escape(scenario)}</h2>${table}
+    const note = noteOf(scenario);
+    return `<section><h2>${escape(scenario)}</h2>${table}${note ? `<p>${escape(note)}</p>` : ''}
 <h3>p99 latency (ms)</h3>${bars(mine, (run) => run.row.p99Ms, 'ms')}
 <h3>Latency distribution (cumulative %, ms)</h3>${lines(mine.map((run) => ({ name: run.row.strategy, points: cdf(run.latencies) })), 'latency ms', '% of requests')}
 <h3>Upstream attempts over time (per 500 ms)</h3>${lines(mine.map((run) => ({ name: run.row.strategy, points: timeline(run.attemptTimes, 500) })), 'time ms', 'attempts')}</section>`;
   });
   return `<!doctype html><html><head><meta charset="utf-8"><title>resilient-llm retry-storm benchmark</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head>
-<body><h1>Retry-storm benchmark</h1><p>Measured ${escape(meta.measuredAt)} on Node ${escape(meta.node)}, time scale ${meta.scale} (figures are unscaled).</p>
+<body><h1>Retry-storm benchmark</h1><p>Measured ${escape(meta.measuredAt)} on Node ${escape(meta.node)}, time scale ${meta.scale} (figures are unscaled)${
+    (meta.rounds ?? 1) > 1 ? `; table figures are medians of ${meta.rounds} runs, charts from the run whose p99 is nearest the median` : ''
+  }.</p>
 ${sections.join('\n')}</body></html>`;
 }

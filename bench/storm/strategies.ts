@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import pRetry from 'p-retry';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import { MAX_TOKENS, logicalRequestHeaders } from './request-shape.js';
 
 /** One client request as a strategy makes it: resolves when it succeeded, rejects when it gave up. */
 export type Send = () => Promise<unknown>;
@@ -14,10 +15,19 @@ export interface StrategyContext {
   attemptTimeoutMs: number;
 }
 
+export interface StrategyInstance {
+  send: Send;
+  close?: () => Promise<void>;
+  /** A fleet's replicas: the epoch milliseconds of each one's first circuit opening, undefined for one that never opened. */
+  circuitOpenings?: () => Array<number | undefined>;
+}
+
 export interface Strategy {
   name: string;
   /** Builds the request function (and what must be closed afterwards). */
-  create: (context: StrategyContext) => Promise<{ send: Send; close?: () => Promise<void> }>;
+  create: (context: StrategyContext) => Promise<StrategyInstance>;
+  /** Frees what outlives one instance (a fleet's processes), once every run of the strategy is over. */
+  dispose?: () => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,8 +44,15 @@ function sdk(context: StrategyContext, maxRetries: number): OpenAI {
   return client;
 }
 
-const attempt = (client: OpenAI, context: StrategyContext) => () =>
-  client.chat.completions.create({ model: context.model, messages: [{ role: 'user', content: context.prompt }] });
+/** One attempt of a logical request; the SDK's own retries resend the same per-request headers. */
+const attempt = (client: OpenAI, context: StrategyContext) => (headers: Record<string, string>) =>
+  client.chat.completions.create({ model: context.model, messages: [{ role: 'user', content: context.prompt }], max_tokens: MAX_TOKENS }, { headers });
+
+/** A logical request made of attempts that all carry its id. */
+const logical = (once: (headers: Record<string, string>) => Promise<unknown>, retrying: (attemptOnce: () => Promise<unknown>) => Promise<unknown>): Send => () => {
+  const headers = logicalRequestHeaders();
+  return retrying(() => once(headers));
+};
 
 /** A hand-written retry loop, the way a team writes one before it adopts a library. */
 function loop(name: string, retries: number, delayMs: (retry: number) => number): Strategy {
@@ -44,16 +61,16 @@ function loop(name: string, retries: number, delayMs: (retry: number) => number)
     create: async (context) => {
       const once = attempt(sdk(context, 0), context);
       return {
-        send: async () => {
+        send: logical(once, async (attemptOnce) => {
           for (let retryIndex = 0; ; retryIndex++) {
             try {
-              return await once();
+              return await attemptOnce();
             } catch (error) {
               if (retryIndex >= retries) throw error;
               await sleep(delayMs(retryIndex) * context.scale);
             }
           }
-        },
+        }),
       };
     },
   };
@@ -69,17 +86,17 @@ export const PEER_STRATEGIES: Strategy[] = [
   loop('bounded jitter (0.5x-1.5x)', 3, (retry) => exponential(retry) * (0.5 + Math.random())),
   {
     name: 'openai SDK, maxRetries 2',
-    create: async (context) => ({ send: attempt(sdk(context, 2), context) }),
+    create: async (context) => ({ send: logical(attempt(sdk(context, 2), context), (attemptOnce) => attemptOnce()) }),
   },
   {
     name: 'openai SDK, maxRetries 5',
-    create: async (context) => ({ send: attempt(sdk(context, 5), context) }),
+    create: async (context) => ({ send: logical(attempt(sdk(context, 5), context), (attemptOnce) => attemptOnce()) }),
   },
   {
     name: 'p-retry (3 retries)',
     create: async (context) => {
       const once = attempt(sdk(context, 0), context);
-      return { send: () => pRetry(once, { retries: 3, factor: 2, minTimeout: 500 * context.scale, maxTimeout: 8_000 * context.scale, randomize: true }) };
+      return { send: logical(once, (attemptOnce) => pRetry(attemptOnce, { retries: 3, factor: 2, minTimeout: 500 * context.scale, maxTimeout: 8_000 * context.scale, randomize: true })) };
     },
   },
   {
@@ -87,7 +104,7 @@ export const PEER_STRATEGIES: Strategy[] = [
     create: async (context) => {
       const once = attempt(sdk(context, 0), context);
       const policy = retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 500 * context.scale, maxDelay: 8_000 * context.scale }) });
-      return { send: () => policy.execute(once) };
+      return { send: logical(once, (attemptOnce) => policy.execute(attemptOnce)) };
     },
   },
 ];
