@@ -24,7 +24,7 @@ export {
   type NewReservation,
   RESILIENT_LLM_BUDGET_STORE,
   type Settlement,
-} from './storage/budget-store.interface.js';
+} from './budget/budget-store.interface.js';
 export { TypeOrmBudgetStore } from './storage/typeorm-budget.store.js';
 export { ResilientLlmStorage } from './storage/resilient-llm-storage.js';
 export { ResilientLlmStorageHolder } from './storage/storage-holder.js';
@@ -34,15 +34,15 @@ export {
   type IdempotencyStore,
   RESILIENT_LLM_IDEMPOTENCY_STORE,
   type StoredResponse,
-} from './storage/idempotency-store.interface.js';
+} from './idempotency/idempotency-store.interface.js';
 export { TypeOrmIdempotencyStore } from './storage/typeorm-idempotency.store.js';
 export { IdempotencyRecordEntity, type IdempotencyState } from './storage/entities/idempotency-record.entity.js';
 export { Idempotent, type IdempotentOptions } from './idempotency/idempotent.decorator.js';
 export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 export type { IdempotencyOptions } from './idempotency/idempotency-options.interface.js';
 export { MAX_IDEMPOTENT_BODY_DEPTH } from './idempotency/idempotency-key.js';
-export { IdempotencyRequestException, type IdempotencyErrorCode } from './errors/idempotency-request.exception.js';
-export { IdempotencyStoreUnavailableException, isIdempotencyStoreUnavailableException } from './errors/idempotency-store-unavailable.exception.js';
+export { IdempotencyRequestException, type IdempotencyErrorCode } from './idempotency/idempotency-request.exception.js';
+export { IdempotencyStoreUnavailableException, isIdempotencyStoreUnavailableException } from './idempotency/idempotency-store-unavailable.exception.js';
 export { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS } from './storage/resilient-llm.schema.js';
 export type { StorageOptions } from './storage/storage-options.interface.js';
 export { BudgetReservationEntity, type ReservationState } from './storage/entities/budget-reservation.entity.js';
@@ -74,12 +74,12 @@ export {
   type LlmCallFailureBody,
   type LlmCallFailureCode,
   isLlmCallFailedException,
-} from './errors/llm-call-failed.exception.js';
-export { BudgetExhaustedException, type BudgetExhaustedBody, isBudgetExhaustedException } from './errors/budget-exhausted.exception.js';
-export { BudgetStoreUnavailableException, isBudgetStoreUnavailableException } from './errors/budget-store-unavailable.exception.js';
+} from './guarded/llm-call-failed.exception.js';
+export { BudgetExhaustedException, type BudgetExhaustedBody, isBudgetExhaustedException } from './budget/budget-exhausted.exception.js';
+export { BudgetStoreUnavailableException, isBudgetStoreUnavailableException } from './budget/budget-store-unavailable.exception.js';
 export type { RetryAfterHint } from './errors/retry-after.js';
 export { ResilientLlmConfigurationError, isResilientLlmConfigurationError } from './errors/resilient-llm-configuration.error.js';
-export { UnknownModelPriceError, isUnknownModelPriceError } from './errors/unknown-model-price.error.js';
+export { UnknownModelPriceError, isUnknownModelPriceError } from './pricing/unknown-model-price.error.js';
 
 export { StormControl, type CircuitTransition, type CircuitTransitionListener } from './storm/storm-control.js';
 export type { StormControlOptions } from './storm/storm-options.interface.js';
@@ -88,8 +88,8 @@ export type { PacingOptions } from './storm/pacing/pacing-options.interface.js';
 export { RateLimitQueueException } from './storm/pacing/rate-limit-queue.exception.js';
 export type { CircuitBreakerSettings, CircuitState } from './storm/circuit-breaker.js';
 export type { RetryBudgetSettings } from './storm/retry-budget.js';
-export { CircuitOpenException } from './errors/circuit-open.exception.js';
+export { CircuitOpenException } from './storm/circuit-open.exception.js';
 export { ShuttingDownException, isShuttingDownException } from './errors/shutting-down.exception.js';
-export { ConcurrencyLimitException } from './errors/concurrency-limit.exception.js';
+export { ConcurrencyLimitException } from './storm/concurrency-limit.exception.js';
 export { ResilientLlmTelemetry } from './telemetry/resilient-llm.telemetry.js';
 export { AttributeNames, EventNames, MetricNames, SpanNames } from './telemetry/telemetry.names.js';

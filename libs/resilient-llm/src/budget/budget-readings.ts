@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { ResolvedBudgetOptions } from './budget-options.interface.js';
-import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot } from '../storage/budget-store.interface.js';
-import { withinStoreWait } from '../storage/store-wait.js';
+import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot } from './budget-store.interface.js';
+import { withinStoreWait } from '../errors/store-wait.js';
 import type { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import { worstState } from './budget-state.js';
 import type { BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';

@@ -11,7 +11,7 @@ import {
   UseGuards,
   createParamDecorator,
 } from '@nestjs/common';
-import { resolveScopeKey } from '../module/scope-extractor.js';
+import { resolveScopeKey } from '../http/scope-extractor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { BudgetGuard } from './budget.guard.js';

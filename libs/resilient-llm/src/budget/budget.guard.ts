@@ -1,12 +1,12 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { BudgetExhaustedException } from './budget-exhausted.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { type BudgetStore, type BudgetWindowRow, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
-import { storeRefusedStatement } from '../storage/store-failure.js';
-import { withinStoreWait } from '../storage/store-wait.js';
+import { type BudgetStore, type BudgetWindowRow, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from './budget-store.interface.js';
+import { storeRefusedStatement } from '../errors/store-failure.js';
+import { withinStoreWait } from '../errors/store-wait.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { BudgetLedger } from './budget-ledger.js';

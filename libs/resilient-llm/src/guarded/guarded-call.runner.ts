@@ -4,7 +4,7 @@ import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
 import { CallBudget } from '../budget/call-budget.js';
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';

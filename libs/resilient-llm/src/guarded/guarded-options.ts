@@ -2,7 +2,7 @@ import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import { checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
+import { checkMaxOutputTokens } from './output-cap.js';
 import type { RetryMode } from './guarded-call.context.js';
 
 const RETRY_MODES: readonly RetryMode[] = ['request', 'handler'];

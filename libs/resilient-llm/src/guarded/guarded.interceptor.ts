@@ -4,11 +4,11 @@ import { context as otelContext } from '@opentelemetry/api';
 import { type Observable, defer, lastValueFrom } from 'rxjs';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { resolveScopeKey } from '../module/scope-extractor.js';
+import { resolveScopeKey } from '../http/scope-extractor.js';
 import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
-import { SSE_METADATA } from '../module/nest-route-metadata.js';
+import { SSE_METADATA } from '../http/nest-route-metadata.js';
 
 interface HttpResponseLike {
   raw?: HttpResponseLike;

@@ -6,7 +6,7 @@ import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configur
 import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
-import { SSE_METADATA } from './nest-route-metadata.js';
+import { SSE_METADATA } from '../http/nest-route-metadata.js';
 
 // Where @nestjs/common marks an @Sse() handler.
 /**

@@ -3,10 +3,10 @@ import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js'
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
 import { buildPriceTable, findPrice } from '../pricing/price-table.js';
-import { DEFAULT_MAX_OUTPUT_TOKENS, checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, checkMaxOutputTokens } from '../guarded/output-cap.js';
 import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
 import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
-import { resolveScopeExtractor } from './scope-extractor.js';
+import { resolveScopeExtractor } from '../http/scope-extractor.js';
 import { resolveIdempotencyOptions } from '../idempotency/idempotency-options.validation.js';
 import { resolveStormOptions } from '../storm/storm-options.validation.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';

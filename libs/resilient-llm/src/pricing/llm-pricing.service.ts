@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { UnknownModelPriceError } from '../errors/unknown-model-price.error.js';
+import { UnknownModelPriceError } from './unknown-model-price.error.js';
 import { type PromptTokenizer, encodingOf, loadEncoding, promptTokenizerFor } from '../tokenizer/prompt-tokenizer.js';
 import { type MicroPrice, costMicroUsd, dearestRate, worstCaseMicroUsd } from './micro-price.js';
 import type { TokenUsage } from './model-price.interface.js';

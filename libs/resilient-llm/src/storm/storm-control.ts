@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FailureClassification } from '../backoff/error-classifier.js';
-import { CircuitOpenException } from '../errors/circuit-open.exception.js';
+import { CircuitOpenException } from './circuit-open.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';

@@ -14,7 +14,7 @@ import type { FailureClassification } from '../backoff/error-classifier.js';
 import type { DelaySource } from '../backoff/backoff.policy.js';
 import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowStatus } from '../budget/budget-status.interface.js';
-import type { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import type { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';

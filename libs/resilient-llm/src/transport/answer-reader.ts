@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { type FailureClassification, classifyStreamError } from '../backoff/error-classifier.js';
-import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
+import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
 import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';

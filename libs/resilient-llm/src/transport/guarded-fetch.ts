@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import { type GuardedCall, activeGuardedCall } from '../guarded/guarded-call.context.js';
-import { RequestExecutor } from '../guarded/request-executor.js';
+import { RequestExecutor } from './request-executor.js';
 import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
 
 /** 503: the model's concurrency limit is reached and its queue is full or too slow; no upstream request was made. */
 export class ConcurrencyLimitException extends HttpException implements RetryAfterHint {

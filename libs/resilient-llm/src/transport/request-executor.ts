@@ -4,20 +4,20 @@ import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import { mayBeBilledUnseen } from '../budget/unseen-billing.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
-import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
+import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
 import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
-import { AnswerReader } from '../transport/answer-reader.js';
-import { parseJsonObject } from '../transport/adapters/index.js';
-import type { UpstreamRequest } from '../transport/upstream-request.js';
-import type { GuardedCall } from './guarded-call.context.js';
+import { AnswerReader } from './answer-reader.js';
+import { parseJsonObject } from './adapters/index.js';
+import type { UpstreamRequest } from './upstream-request.js';
+import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import { attemptError } from './attempt-error.js';
-import { decideRetry } from './retry-decision.js';
-import { failureFor } from './call-failure.js';
+import { decideRetry } from '../guarded/retry-decision.js';
+import { failureFor } from '../guarded/call-failure.js';
 
 interface AttemptOutcome {
   /** The upstream's answer; a failed one is kept whole, to hand back to the SDK on give-up. */

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
 
 /** 503: the circuit of the model (and of its fallbacks) is open; no upstream request, no budget reservation. */
 export class CircuitOpenException extends HttpException implements RetryAfterHint {

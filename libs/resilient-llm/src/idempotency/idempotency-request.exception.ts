@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
 
 export type IdempotencyErrorCode =
   | 'idempotency_key_missing'

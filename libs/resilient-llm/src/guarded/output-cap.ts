@@ -1,4 +1,4 @@
-import { ResilientLlmConfigurationError } from '../../errors/resilient-llm-configuration.error.js';
+import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 
 /** The cap set on a request that has none, unless the module or the handler says otherwise. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;

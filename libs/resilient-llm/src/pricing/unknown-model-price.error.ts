@@ -1,4 +1,4 @@
-import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
+import { PRICE_TABLE_SOURCE } from './bundled-prices.js';
 
 const brand = Symbol.for('resilient-llm.UnknownModelPriceError');
 

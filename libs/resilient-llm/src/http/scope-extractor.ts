@@ -1,7 +1,7 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { headerOccurrences } from './header-occurrences.js';
-import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 
 // Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
 const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;

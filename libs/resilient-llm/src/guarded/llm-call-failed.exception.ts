@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { GiveUpReason, RetryDecision } from '../backoff/backoff.policy.js';
 import type { FailureClassification } from '../backoff/error-classifier.js';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
 
 const brand = Symbol.for('resilient-llm.LlmCallFailedException');
 

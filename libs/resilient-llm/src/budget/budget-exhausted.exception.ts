@@ -1,8 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { scopeKeyOf } from '../budget/budget-scope.js';
-import type { BudgetWindowKind } from '../budget/budget-window.js';
+import { scopeKeyOf } from './budget-scope.js';
+import type { BudgetWindowKind } from './budget-window.js';
 import { microUsdToUsd as usd } from '../pricing/micro-price.js';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
 
 const brand = Symbol.for('resilient-llm.BudgetExhaustedException');
 

@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
-import { isStoreFileReplacedError } from './store-file-replaced.error.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { isStoreFileReplacedError } from '../errors/store-file-replaced.error.js';
 
 const brand = Symbol.for('resilient-llm.BudgetStoreUnavailableException');
 
