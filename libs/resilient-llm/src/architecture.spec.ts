@@ -14,12 +14,12 @@ const LAYERS: readonly string[][] = [
   ['http'],
   // Pure policies: prices, backoff and failure classification.
   ['pricing', 'backoff'],
-  // Spend limits, with their store port.
-  ['budget'],
-  // Spans and metrics; listens to budget, storm and idempotency through their listener seams.
+  // Spend limits with their store port; anti-storm controls (retry budget, circuits, pacing, concurrency).
+  ['budget', 'storm'],
+  // Spans and metrics: listens to budget and storm through their observer seams.
   ['telemetry'],
-  // Anti-storm controls and the Idempotency-Key protocol, with its store port.
-  ['storm', 'idempotency'],
+  // The Idempotency-Key protocol, with its store port.
+  ['idempotency'],
   // The TypeORM implementations of the store ports.
   ['storage'],
   // One guarded call: its context, deadline, budget, handler retries.
@@ -60,7 +60,7 @@ function folderEdges(): Map<string, Map<string, string[]>> {
     const from = folderOf(file);
     if (OUTSIDE_GRAPH.has(from)) continue;
     for (const specifier of relativeImports(readFileSync(file, 'utf8'))) {
-      const to = folderOf(resolve(dirname(file), specifier));
+      const to = folderOf(resolve(dirname(file), specifier).replace(/\.js$/, '.ts'));
       if (to === from) continue;
       const targets = edges.get(from) ?? new Map<string, string[]>();
       targets.set(to, [...(targets.get(to) ?? []), relative(sourceRoot, file)]);

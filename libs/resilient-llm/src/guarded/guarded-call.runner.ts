@@ -6,14 +6,14 @@ import { BudgetGuard } from '../budget/budget.guard.js';
 import { CallBudget } from '../budget/call-budget.js';
 import { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectClock, InjectGuardedSettings } from '../resilient-llm.constants.js';
 import { StormControl } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { callerFacingError } from './call-failure.js';
 import { GuardedCall, type GuardedCallView, type RetryMode, activeGuardedCall, guardedCallStorage } from './guarded-call.context.js';
+import type { GuardedSettings } from './guarded-options.js';
 import { HandlerRetries } from './handler-retries.js';
 
 export interface GuardedCallRequest {
@@ -57,7 +57,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     private readonly telemetry: ResilientLlmTelemetry,
     private readonly storm: StormControl,
     private readonly handlerRetries: HandlerRetries,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectGuardedSettings() private readonly options: GuardedSettings,
     @InjectClock() private readonly clock: Clock,
   ) {}
 

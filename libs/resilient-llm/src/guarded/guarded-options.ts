@@ -1,4 +1,4 @@
-import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
@@ -58,4 +58,12 @@ export function normalizeGuardedOptions(argument: number | GuardedOptions, sourc
   if (maxOutputTokens !== undefined) checkMaxOutputTokens(`${source}: maxOutputTokens`, maxOutputTokens);
   if (backoff !== undefined) resolveBackoffOptions(`${source}: backoff`, PERMISSIVE_BASE, backoff);
   return Object.freeze({ estimatedTokens, model, scope, source, retry, maxOutputTokens, backoff: backoff && Object.freeze({ ...backoff }) });
+}
+
+/** The guarded call runner's slice of the resolved module options (token `RESILIENT_LLM_GUARDED_SETTINGS`). */
+export interface GuardedSettings {
+  readonly backoff: ResolvedBackoffOptions;
+  /** The strict-mode backoff, resolved over `backoff`. */
+  readonly strictBackoff: ResolvedBackoffOptions;
+  readonly defaultModel: string;
 }

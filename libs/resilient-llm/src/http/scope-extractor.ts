@@ -1,7 +1,19 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { headerOccurrences } from './header-occurrences.js';
-import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
+
+export type ScopeExtractor = (context: ExecutionContext) => string | undefined;
+
+/** The caller's scope key: a request header to read, or a function of the execution context. */
+export interface ScopeOptions {
+  header?: string;
+  extract?: ScopeExtractor;
+}
+
+/** The scope slice of the resolved module options (token `RESILIENT_LLM_SCOPE_SETTINGS`). */
+export interface ScopeSettings {
+  readonly extractScope?: ScopeExtractor;
+}
 
 // Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
 const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -17,7 +29,7 @@ export const invalidScopeException = (message: string = INVALID_SCOPE_MESSAGE): 
 const resolved = new WeakMap<object, string | undefined>();
 
 /** The caller's scope key from the configured extractor, checked; undefined when there is none. */
-export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: ExecutionContext): string | undefined {
+export function resolveScopeKey(options: ScopeSettings, context: ExecutionContext): string | undefined {
   const request = context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : undefined;
   if (request && resolved.has(request)) return resolved.get(request);
   const key = checkedScopeKey(options.extractScope?.(context));
@@ -33,9 +45,7 @@ function checkedScopeKey(key: unknown): string | undefined {
   return key;
 }
 
-type Extractor = (context: ExecutionContext) => string | undefined;
-
-export function resolveScopeExtractor(scope: ResilientLlmModuleOptions['scope']): Extractor | undefined {
+export function resolveScopeExtractor(scope: ScopeOptions | undefined): ScopeExtractor | undefined {
   if (scope === undefined) return undefined;
   if (typeof scope !== 'object' || scope === null) throw new ResilientLlmConfigurationError('scope', 'must be { header } or { extract }');
   const { header, extract } = scope;

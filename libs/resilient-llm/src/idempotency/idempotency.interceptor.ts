@@ -5,15 +5,15 @@ import type { Span } from '@opentelemetry/api';
 import { type Observable, catchError, concatMap, defer, finalize, from, mergeAll, of, throwError } from 'rxjs';
 import { IdempotencyRequestException } from './idempotency-request.exception.js';
 import { headerOccurrences } from '../http/header-occurrences.js';
-import { resolveScopeKey } from '../http/scope-extractor.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
+import { IDEMPOTENT_METADATA, InjectClock, InjectIdempotencySettings, InjectScopeSettings } from '../resilient-llm.constants.js';
 import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from './idempotency-store.interface.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
 import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
 import { IdempotencyRecords } from './idempotency-records.js';
+import type { IdempotencySettings } from './idempotency-options.interface.js';
 import type { IdempotentOptions } from './idempotent.decorator.js';
 
 /** Where the request carries its idempotency record id, for the guarded call to pass upstream. */
@@ -51,7 +51,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectIdempotencySettings() private readonly options: IdempotencySettings,
+    @InjectScopeSettings() private readonly scope: ScopeSettings,
     @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) store: IdempotencyStore,
     @InjectClock() private readonly clock: Clock,
     private readonly telemetry: ResilientLlmTelemetry,
@@ -105,7 +106,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     knowsStart: boolean,
   ): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
-    const scope = resolveScopeKey(this.options, context) ?? '';
+    const scope = resolveScopeKey(this.scope, context) ?? '';
     const canonical = canonicalJson(request.body);
     if (!canonical.ok) {
       throw new IdempotencyRequestException(

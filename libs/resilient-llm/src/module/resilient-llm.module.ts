@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import { RESILIENT_LLM_BUDGET_OBSERVER } from '../budget/budget-observer.interface.js';
 import { RetryAfterInterceptor } from '../errors/retry-after.interceptor.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
 import { IdempotencyPurger } from './idempotency-purger.js';
@@ -11,6 +12,7 @@ import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
 import { HandlerDiscovery } from './handler-discovery.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { CircuitTransitionTelemetry } from '../telemetry/circuit-transition.listener.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl } from '../storm/storm-control.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
@@ -32,6 +34,7 @@ import {
 import { systemClock, systemRandom, systemSleeper } from '../time/system-time.js';
 import { ConfigurableModuleClass, RAW_OPTIONS_TOKEN } from './resilient-llm.module-definition.js';
 import { resolveModuleOptions } from './resilient-llm-options.validation.js';
+import { settingsProviders, settingsTokens } from './settings.providers.js';
 
 const publicProviders = [
   BackoffPolicy,
@@ -71,6 +74,7 @@ const storageProviders = [
   providers: [
     ...storageProviders,
     HandlerDiscovery,
+    CircuitTransitionTelemetry,
     IdempotencyPurger,
     AnswerReader,
     HandlerRetries,
@@ -81,6 +85,8 @@ const storageProviders = [
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
     { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },
+    ...settingsProviders,
+    { provide: RESILIENT_LLM_BUDGET_OBSERVER, useExisting: ResilientLlmTelemetry },
     { provide: RESILIENT_LLM_CLOCK, useValue: systemClock },
     { provide: RESILIENT_LLM_SLEEPER, useValue: systemSleeper },
     { provide: RESILIENT_LLM_RANDOM, useValue: systemRandom },
@@ -88,6 +94,7 @@ const storageProviders = [
   ],
   exports: [
     RESILIENT_LLM_OPTIONS,
+    ...settingsTokens,
     RESILIENT_LLM_CLOCK,
     RESILIENT_LLM_SLEEPER,
     RESILIENT_LLM_RANDOM,

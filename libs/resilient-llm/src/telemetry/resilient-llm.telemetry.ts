@@ -15,10 +15,10 @@ import type { DelaySource } from '../backoff/backoff.policy.js';
 import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowStatus } from '../budget/budget-status.interface.js';
 import type { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectClock, InjectTelemetrySettings } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
 import * as semconv from './semconv.js';
+import type { TelemetrySettings } from './telemetry-settings.interface.js';
 import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MetricNames, SpanNames } from './telemetry.names.js';
 
 const MAX_GAUGED_WINDOWS = 1_000;
@@ -74,7 +74,7 @@ export class ResilientLlmTelemetry {
   private readonly budgetRatios = new Map<string, { ratio: number; attributes: Attributes }>();
 
   constructor(
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTelemetrySettings() private readonly options: TelemetrySettings,
     @InjectClock() private readonly clock: Clock,
   ) {}
 

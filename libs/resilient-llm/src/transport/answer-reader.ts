@@ -3,13 +3,13 @@ import type { Span } from '@opentelemetry/api';
 import { type FailureClassification, classifyStreamError } from '../backoff/error-classifier.js';
 import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
 import type { GuardedCall } from '../guarded/guarded-call.context.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectTransportSettings } from '../resilient-llm.constants.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
 import { type JsonBody, parseJsonObject, tokensOfText } from './adapters/index.js';
 import { type StreamOutcome, tapEventStream } from './event-stream-tap.js';
 import type { UpstreamRequest } from './upstream-request.js';
+import type { TransportSettings } from './transport-settings.interface.js';
 
 export interface AcceptedAttempt {
   model: string;
@@ -41,7 +41,7 @@ const isJson = (response: Response) => (response.headers.get('content-type') ?? 
 export class AnswerReader {
   constructor(
     private readonly telemetry: ResilientLlmTelemetry,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTransportSettings() private readonly options: TransportSettings,
   ) {}
 
   async accept(call: GuardedCall, request: UpstreamRequest, response: Response, attempt: AcceptedAttempt): Promise<Response> {

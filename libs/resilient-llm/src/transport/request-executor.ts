@@ -5,8 +5,7 @@ import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js'
 import { mayBeBilledUnseen } from '../budget/unseen-billing.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
 import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { InjectClock, InjectTransportSettings, InjectSleeper } from '../resilient-llm.constants.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
@@ -18,6 +17,7 @@ import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import { attemptError } from './attempt-error.js';
 import { decideRetry } from '../guarded/retry-decision.js';
 import { failureFor } from '../guarded/call-failure.js';
+import type { TransportSettings } from './transport-settings.interface.js';
 
 interface AttemptOutcome {
   /** The upstream's answer; a failed one is kept whole, to hand back to the SDK on give-up. */
@@ -44,7 +44,7 @@ export class RequestExecutor {
     private readonly telemetry: ResilientLlmTelemetry,
     private readonly answers: AnswerReader,
     private readonly stalls: EventLoopStallMonitor,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTransportSettings() private readonly options: TransportSettings,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
   ) {}
