@@ -16,8 +16,6 @@ const LAYERS: readonly string[][] = [
   ['pricing', 'backoff'],
   // Spend limits with their store port; anti-storm controls (retry budget, circuits, pacing, concurrency).
   ['budget', 'storm'],
-  // Spans and metrics: listens to budget and storm through their observer seams.
-  ['telemetry'],
   // The Idempotency-Key protocol, with its store port.
   ['idempotency'],
   // The TypeORM implementations of the store ports.
@@ -26,6 +24,8 @@ const LAYERS: readonly string[][] = [
   ['guarded'],
   // The retry loop per upstream request, behind a guarded fetch.
   ['transport'],
+  // Spans and metrics: listens to every concern through its own seam (observer, events, listener).
+  ['telemetry'],
   ['client'],
   // Wiring: resolves the options, hands each concern its slice, registers the providers.
   ['module'],

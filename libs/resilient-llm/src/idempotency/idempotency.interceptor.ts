@@ -8,7 +8,7 @@ import { headerOccurrences } from '../http/header-occurrences.js';
 import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
 import { IDEMPOTENT_METADATA, InjectClock, InjectIdempotencySettings, InjectScopeSettings } from '../resilient-llm.constants.js';
 import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from './idempotency-store.interface.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { type IdempotencyEvents, RESILIENT_LLM_IDEMPOTENCY_EVENTS } from './idempotency-events.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
 import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
@@ -55,7 +55,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @InjectScopeSettings() private readonly scope: ScopeSettings,
     @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) store: IdempotencyStore,
     @InjectClock() private readonly clock: Clock,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_IDEMPOTENCY_EVENTS) private readonly events: IdempotencyEvents,
   ) {
     this.records = new IdempotencyRecords(store, options.idempotency.header, new Logger('IdempotencyInterceptor'), options.storage.maxWaitMs);
   }
@@ -86,12 +86,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!parsed.ok) throw new IdempotencyRequestException('idempotency_key_invalid', `Malformed ${settings.header} header: ${parsed.reason}.`);
 
     // The span covers the lookup and, on a miss, the handler: the guarded call becomes its child.
-    const span = this.telemetry.startIdempotency();
+    const span = this.events.startIdempotency();
     try {
-      const handled = await this.telemetry.within(span, () => this.withKey(context, next, request, options, parsed.key, span, knowsStart));
-      return handled.pipe(finalize(() => this.telemetry.endSpan(span)));
+      const handled = await this.events.within(span, () => this.withKey(context, next, request, options, parsed.key, span, knowsStart));
+      return handled.pipe(finalize(() => this.events.endSpan(span)));
     } catch (error) {
-      this.telemetry.endSpan(span);
+      this.events.endSpan(span);
       throw error;
     }
   }
@@ -134,19 +134,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
 
     if (claim.outcome !== 'acquired' && claim.fingerprint !== fingerprint) {
-      this.telemetry.idempotencyOutcome(span, 'mismatch');
+      this.events.idempotencyOutcome(span, 'mismatch');
       throw new IdempotencyRequestException('idempotency_key_reused', `This ${settings.header} was already used with a different request; use a new key for a new request.`);
     }
     if (claim.outcome === 'in_progress') {
-      this.telemetry.idempotencyOutcome(span, 'conflict');
+      this.events.idempotencyOutcome(span, 'conflict');
       throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${settings.header} is still being processed; retry later.`);
     }
     const response = context.switchToHttp().getResponse<HttpResponseLike>();
     if (claim.outcome === 'completed') {
-      this.telemetry.idempotencyOutcome(span, 'hit');
+      this.events.idempotencyOutcome(span, 'hit');
       return this.replay(claim.response, response);
     }
-    this.telemetry.idempotencyOutcome(span, 'miss');
+    this.events.idempotencyOutcome(span, 'miss');
 
     // Upstream keys derive from the key and the request: after a release, another body never reuses them.
     request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;

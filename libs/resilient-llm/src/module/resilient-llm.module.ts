@@ -19,6 +19,8 @@ import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interf
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
+import { RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
+import { RESILIENT_LLM_IDEMPOTENCY_EVENTS } from '../idempotency/idempotency-events.js';
 import { GuardedInterceptor } from '../guarded/guarded.interceptor.js';
 import { HandlerRetries } from '../guarded/handler-retries.js';
 import { RequestExecutor } from '../transport/request-executor.js';
@@ -86,7 +88,10 @@ const storageProviders = [
     { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },
     ...settingsProviders,
+    // Telemetry listens to the concerns through their own seams: none of them imports telemetry/.
     { provide: RESILIENT_LLM_BUDGET_OBSERVER, useExisting: ResilientLlmTelemetry },
+    { provide: RESILIENT_LLM_CALL_EVENTS, useExisting: ResilientLlmTelemetry },
+    { provide: RESILIENT_LLM_IDEMPOTENCY_EVENTS, useExisting: ResilientLlmTelemetry },
     { provide: RESILIENT_LLM_CLOCK, useValue: systemClock },
     { provide: RESILIENT_LLM_SLEEPER, useValue: systemSleeper },
     { provide: RESILIENT_LLM_RANDOM, useValue: systemRandom },

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
@@ -8,7 +8,7 @@ import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js'
 import { InjectClock, InjectTransportSettings, InjectSleeper } from '../resilient-llm.constants.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
 import { AnswerReader } from './answer-reader.js';
 import { parseJsonObject } from './adapters/index.js';
@@ -41,7 +41,7 @@ export class RequestExecutor {
   constructor(
     private readonly policy: BackoffPolicy,
     private readonly storm: StormControl,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_CALL_EVENTS) private readonly events: GuardedCallEvents,
     private readonly answers: AnswerReader,
     private readonly stalls: EventLoopStallMonitor,
     @InjectTransportSettings() private readonly options: TransportSettings,
@@ -64,9 +64,9 @@ export class RequestExecutor {
       }
       if (handlerRetries) return this.handBack(outcome);
       let { decision, budgetDenied } = decideRetry(this.policy, retryBudget, { attemptsMade: attempt, startedAtMs: call.startedAtMs, previousDelayMs }, outcome.error, call.backoff, outcome.classification?.localStallMs);
-      if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
+      if (budgetDenied) this.events.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
       if (decision.retry && !request.resendable) decision = notResendable(decision.classification);
-      this.telemetry.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
+      this.events.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
       if (!decision.retry) {
         call.giveUpReason = decision.reason;
         call.failure = failureFor(decision, call.attempts.length, outcome.error);
@@ -77,7 +77,7 @@ export class RequestExecutor {
       try {
         await this.sleeper.sleep(decision.delayMs, signal);
       } finally {
-        this.telemetry.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
+        this.events.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
       }
     }
   }
@@ -113,8 +113,8 @@ export class RequestExecutor {
       freeHeadroom();
       releaseHold();
     };
-    const span = handlerRetries ? call.attemptSpan : this.telemetry.startAttempt(call.span, attempt, model, request.operation);
-    if (span) this.telemetry.heldBeforeAttempt(span, admitted);
+    const span = handlerRetries ? call.attemptSpan : this.events.startAttempt(call.span, attempt, model, request.operation);
+    if (span) this.events.heldBeforeAttempt(span, admitted);
     const startedAt = this.clock.now();
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const timer = new AbortController();
@@ -134,7 +134,7 @@ export class RequestExecutor {
     try {
       const signal = AbortSignal.any([requestSignal, timer.signal]);
       const send = () => request.send(model, signal);
-      const sent = await (span ? this.telemetry.within(span, send) : send());
+      const sent = await (span ? this.events.within(span, send) : send());
       if (sent.ok) {
         admitted.observe(sent.headers, false);
         admitted.report();
@@ -171,7 +171,7 @@ export class RequestExecutor {
     const requested = request.model ?? call.settings.model;
     const wanted = call.strict && request.adapter?.operation === 'chat' ? this.storm.strictModel(requested) : requested;
     const model = this.storm.chooseModel(wanted);
-    if (model !== wanted) this.telemetry.fallback(call.span, wanted, model);
+    if (model !== wanted) this.events.fallback(call.span, wanted, model);
     return model;
   }
 
