@@ -1,4 +1,4 @@
-import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { checkNumber } from '../errors/option-checks.js';
 
 /** The cap set on a request that has none, unless the module or the handler says otherwise. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
@@ -6,8 +6,5 @@ export const MAX_OUTPUT_TOKENS_LIMIT = 1_000_000;
 
 /** A cap on what one request may produce: a whole number of tokens from 1 to 1 000 000. */
 export function checkMaxOutputTokens(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_OUTPUT_TOKENS_LIMIT) {
-    throw new ResilientLlmConfigurationError(path, `must be a whole number of tokens from 1 to ${MAX_OUTPUT_TOKENS_LIMIT}, got ${String(value)}`);
-  }
-  return value;
+  return checkNumber(path, value, { integer: true, unit: 'tokens', min: 1, max: MAX_OUTPUT_TOKENS_LIMIT, fromTo: true });
 }

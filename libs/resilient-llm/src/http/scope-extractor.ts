@@ -1,4 +1,5 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
+import { isHeaderName, optionError } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { headerOccurrences } from './header-occurrences.js';
 
@@ -47,16 +48,14 @@ function checkedScopeKey(key: unknown): string | undefined {
 
 export function resolveScopeExtractor(scope: ScopeOptions | undefined): ScopeExtractor | undefined {
   if (scope === undefined) return undefined;
-  if (typeof scope !== 'object' || scope === null) throw new ResilientLlmConfigurationError('scope', 'must be { header } or { extract }');
+  if (typeof scope !== 'object' || scope === null) throw optionError('scope', '{ header } or { extract }', scope);
   const { header, extract } = scope;
   if (header !== undefined && extract !== undefined) throw new ResilientLlmConfigurationError('scope', 'takes "header" or "extract", not both');
   if (extract !== undefined) {
-    if (typeof extract !== 'function') throw new ResilientLlmConfigurationError('scope.extract', 'must be a function (context) => string | undefined');
+    if (typeof extract !== 'function') throw optionError('scope.extract', 'a function (context) => string | undefined', typeof extract);
     return extract;
   }
-  if (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header)) {
-    throw new ResilientLlmConfigurationError('scope.header', `must be an HTTP header name such as "x-tenant-id", got ${String(header)}`);
-  }
+  if (!isHeaderName(header)) throw optionError('scope.header', 'an HTTP header name such as "x-tenant-id"', header);
   const name = header.toLowerCase();
   return (context) => {
     if (context.getType() !== 'http') return undefined;
