@@ -34,6 +34,28 @@ interface Context {
   priceTable: PriceTable;
 }
 
+function resolveTimeZone(timeZone: string): string {
+  try {
+    assertTimeZone(timeZone);
+  } catch {
+    throw new ResilientLlmConfigurationError('budget.timeZone', `unknown IANA time zone "${timeZone}" (e.g. "UTC", "Europe/Berlin")`);
+  }
+  return timeZone;
+}
+
+/** Strict mode's backoff (by default fewer, slower attempts than the module's) and its cheaper model. */
+function resolveStrictMode(options: BudgetOptions['strict'], context: Context, leaseMs: number): { strict: ResolvedBackoffOptions; fallbackModel?: string } {
+  const base = context.backoff;
+  const strictDefaults = { maxAttempts: Math.min(2, base.maxAttempts), baseMs: base.baseMs * 2, capMs: Math.max(base.capMs, base.baseMs * 2) };
+  const strict = resolveBackoffOptions('budget.strict.backoff', base, { ...strictDefaults, ...(options?.backoff ?? {}) });
+  checkDeadlineWithinLease('budget.strict.backoff.deadlineMs', strict.deadlineMs, context.attemptTimeoutMs, { option: 'budget.leaseMs', ms: leaseMs });
+  const fallbackModel = options?.fallbackModel;
+  if (fallbackModel !== undefined && !findPrice(context.priceTable, fallbackModel)) {
+    throw new ResilientLlmConfigurationError('budget.strict.fallbackModel', `"${fallbackModel}" has no price; add it to "pricing"`);
+  }
+  return { strict, fallbackModel };
+}
+
 export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Context): ResolvedBudgetOptions {
   const options = raw ?? {};
   if (typeof options !== 'object' || options === null) throw optionError('budget', 'an object', options);
@@ -44,13 +66,7 @@ export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Co
     Object.entries(options.scopeOverrides ?? {}).map(([key, limits]) => [key, resolveLimits(`budget.scopeOverrides.${key}`, limits)]),
   );
 
-  const timeZone = options.timeZone ?? 'UTC';
-  try {
-    assertTimeZone(timeZone);
-  } catch {
-    throw new ResilientLlmConfigurationError('budget.timeZone', `unknown IANA time zone "${timeZone}" (e.g. "UTC", "Europe/Berlin")`);
-  }
-
+  const timeZone = resolveTimeZone(options.timeZone ?? 'UTC');
   const warningRatio = optionalNumber('budget.thresholds.warning', options.thresholds?.warning, 0.5, FRACTION);
   const criticalRatio = optionalNumber('budget.thresholds.critical', options.thresholds?.critical, 0.8, FRACTION);
   if (warningRatio >= criticalRatio) throw optionError('budget.thresholds.warning', `below critical (${criticalRatio})`, warningRatio);
@@ -59,15 +75,7 @@ export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Co
   const leaseMs = checkLease('budget.leaseMs', options.leaseMs ?? defaultLeaseMs(longestMs), longestMs, 'reservation');
   const onStoreError = optionalChoice('budget.onStoreError', options.onStoreError, ['fail-closed', 'fail-open'], 'fail-closed');
 
-  const base = context.backoff;
-  const strictDefaults = { maxAttempts: Math.min(2, base.maxAttempts), baseMs: base.baseMs * 2, capMs: Math.max(base.capMs, base.baseMs * 2) };
-  const strictBackoff = { ...strictDefaults, ...(options.strict?.backoff ?? {}) };
-  const strict = resolveBackoffOptions('budget.strict.backoff', base, strictBackoff);
-  checkDeadlineWithinLease('budget.strict.backoff.deadlineMs', strict.deadlineMs, context.attemptTimeoutMs, { option: 'budget.leaseMs', ms: leaseMs });
-  const fallbackModel = options.strict?.fallbackModel;
-  if (fallbackModel !== undefined && !findPrice(context.priceTable, fallbackModel)) {
-    throw new ResilientLlmConfigurationError('budget.strict.fallbackModel', `"${fallbackModel}" has no price; add it to "pricing"`);
-  }
+  const { strict, fallbackModel } = resolveStrictMode(options.strict, context, leaseMs);
 
   return {
     enabled: hasLimit(global) || hasLimit(scopeDefault) || [...scopeOverrides.values()].some(hasLimit),
