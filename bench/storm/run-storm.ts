@@ -1,4 +1,4 @@
-import { DEFAULT_MODEL_PRICES } from '@resilient-llm/nestjs';
+import { DEFAULT_MODEL_PRICES } from '../../libs/resilient-llm/src/pricing/bundled-prices.js';
 import type { RemoteUpstream } from './remote-upstream.js';
 import type { Scenario } from './scenarios.js';
 import type { Strategy } from './strategies.js';
