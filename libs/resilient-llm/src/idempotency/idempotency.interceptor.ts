@@ -107,17 +107,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
     const scope = resolveScopeKey(this.scope, context) ?? '';
-    const canonical = canonicalJson(request.body);
-    if (!canonical.ok) {
-      throw new IdempotencyRequestException(
-        'idempotency_body_too_deep',
-        `The request body nests arrays and objects more than ${canonical.maxDepth} levels deep, the most an idempotent request may carry.`,
-      );
-    }
-    const body = canonical.json;
-    if (Buffer.byteLength(body) > settings.maxBodyBytes) {
-      throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${settings.maxBodyBytes} bytes, the most an idempotent request may carry.`);
-    }
+    const body = this.fingerprintableBody(request);
     const id = recordId(scope, key);
     const fingerprint = requestFingerprint({ method: request.method, path: request.originalUrl ?? request.url, scope, body });
     const owner = randomUUID();
@@ -150,6 +140,27 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     // Upstream keys derive from the key and the request: after a release, another body never reuses them.
     request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;
+    return this.runAndRecord(next, { id, owner }, response, knowsStart);
+  }
+
+  /** The canonical JSON of the body, which the fingerprint is made of; refused when too deep or too large to keep. */
+  private fingerprintableBody(request: HttpRequestLike): string {
+    const canonical = canonicalJson(request.body);
+    if (!canonical.ok) {
+      throw new IdempotencyRequestException(
+        'idempotency_body_too_deep',
+        `The request body nests arrays and objects more than ${canonical.maxDepth} levels deep, the most an idempotent request may carry.`,
+      );
+    }
+    const { maxBodyBytes } = this.options.idempotency;
+    if (Buffer.byteLength(canonical.json) > maxBodyBytes) {
+      throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${maxBodyBytes} bytes, the most an idempotent request may carry.`);
+    }
+    return canonical.json;
+  }
+
+  /** Runs the handler on a key this request holds: stores what it answers, or gives the key up when a retry may do better. */
+  private runAndRecord(next: CallHandler, { id, owner }: { id: string; owner: string }, response: HttpResponseLike, knowsStart: boolean): Observable<unknown> {
     const progress = { started: false };
     return handlerProgress.run(progress, () =>
       next.handle().pipe(

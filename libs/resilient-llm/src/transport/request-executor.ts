@@ -83,15 +83,10 @@ export class RequestExecutor {
   }
 
   /**
-   * One try. Never sent once the call's deadline has passed (checked again after a queue wait).
-   * From its headroom to its end the attempt holds the call open, so the call cannot settle
-   * while a request it made may still be billed.
+   * Budget headroom for the request's worst case, then storm control's pass (circuit, pacing,
+   * a concurrency slot); what was taken is given back if either refuses or the deadline passes.
    */
-  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
-    if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
-    const handlerRetries = call.settings.retry === 'handler';
-    const model = this.modelFor(call, request);
-    const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
+  private async admit(call: GuardedCall, request: UpstreamRequest, model: string, worstMicro: number, requestSignal: AbortSignal) {
     const releaseHold = call.hold();
     let freeHeadroom: () => void = () => undefined;
     let pass: UpstreamPass | undefined;
@@ -105,7 +100,32 @@ export class RequestExecutor {
       releaseHold();
       throw error;
     }
-    const admitted = pass;
+    return { pass, freeHeadroom, releaseHold };
+  }
+
+  /** What a failed attempt was, told to storm control; charged as waste when the provider may have billed it unseen. */
+  private classifyFailed(call: GuardedCall, failed: AttemptOutcome, admitted: UpstreamPass, stalledMs: number, worstMicro: number): FailureClassification {
+    const classification = classifyFailure(failed.error);
+    // A 429 that says the quota is gone (insufficient_quota) is not a rate to pace to.
+    if (failed.response) admitted.observe(failed.response.headers, classification.kind === 'rate_limited');
+    if (stalledMs >= this.options.stormControl.localStallMs) classification.localStallMs = stalledMs;
+    admitted.report(classification);
+    // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
+    if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;
+    return classification;
+  }
+
+  /**
+   * One try. Never sent once the call's deadline has passed (checked again after a queue wait).
+   * From its headroom to its end the attempt holds the call open, so the call cannot settle
+   * while a request it made may still be billed.
+   */
+  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
+    if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
+    const handlerRetries = call.settings.retry === 'handler';
+    const model = this.modelFor(call, request);
+    const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
+    const { pass: admitted, freeHeadroom, releaseHold } = await this.admit(call, request, model, worstMicro, requestSignal);
     const stall = this.stalls.watch();
     const done = () => {
       stall.stop();
@@ -150,14 +170,8 @@ export class RequestExecutor {
     } finally {
       clearTimeout(timeout);
     }
-    const classification = classifyFailure(failed.error);
-    // A 429 that says the quota is gone (insufficient_quota) is not a rate to pace to.
-    if (failed.response) admitted.observe(failed.response.headers, classification.kind === 'rate_limited');
     const stalledMs = timer.signal.aborted && !requestSignal.aborted ? stall.longestStallMs() : 0;
-    if (stalledMs >= this.options.stormControl.localStallMs) classification.localStallMs = stalledMs;
-    admitted.report(classification);
-    // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
-    if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;
+    const classification = this.classifyFailed(call, failed, admitted, stalledMs, worstMicro);
     record(failed.error, classification);
     done();
     return { ...failed, classification };
