@@ -1,5 +1,6 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { BudgetGuard, type BudgetExhaustedBody } from '@resilient-llm/nestjs';
+import { BudgetGuard } from '@resilient-llm/nestjs';
+import { type BudgetExhaustedBody } from '../libs/resilient-llm/src/budget/budget-exhausted.exception.js';
 import { overspendModule } from './apps/overspend.app.js';
 import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import type { NewReservation } from '../libs/resilient-llm/src/storage/budget-store.interface.js';
+import type { NewReservation } from '../libs/resilient-llm/src/budget/budget-store.interface.js';
 import { RESILIENT_LLM_MIGRATIONS } from '../libs/resilient-llm/src/storage/resilient-llm.schema.js';
 import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
 import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
 import { TypeOrmBudgetStore } from '../libs/resilient-llm/src/storage/typeorm-budget.store.js';
 import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';
-import { storeRefusedStatement } from '../libs/resilient-llm/src/storage/store-failure.js';
+import { storeRefusedStatement } from '../libs/resilient-llm/src/errors/store-failure.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
 
 const WINDOWS = [

@@ -1,11 +1,7 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import {
-  MAX_IDEMPOTENT_BODY_DEPTH,
-  type IdempotencyStore,
-  RESILIENT_LLM_IDEMPOTENCY_STORE,
-  type ResilientLlmModuleOptions,
-  ResilientLlmStorageHolder,
-} from '@resilient-llm/nestjs';
+import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
+import { MAX_IDEMPOTENT_BODY_DEPTH } from '../libs/resilient-llm/src/idempotency/idempotency-key.js';
+import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { OrdersController, idempotencyModule } from './apps/idempotency.app.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';

@@ -1,5 +1,5 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { MAX_IDEMPOTENT_BODY_DEPTH } from '@resilient-llm/nestjs';
+import { MAX_IDEMPOTENT_BODY_DEPTH } from '../libs/resilient-llm/src/idempotency/idempotency-key.js';
 import type { Test } from 'supertest';
 import { malformedRequestsModule } from './apps/malformed-requests.app.js';
 import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';

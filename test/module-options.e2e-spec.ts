@@ -2,15 +2,8 @@ import { FaultUpstream } from '@app/fault-upstream';
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import {
-  BackoffPolicy,
-  Guarded,
-  RESILIENT_LLM_SLEEPER,
-  ResilientLlmClient,
-  ResilientLlmModule,
-  type ResilientLlmModuleOptions,
-  currentGuardedCall,
-} from '@resilient-llm/nestjs';
+import { BackoffPolicy, Guarded, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions, currentGuardedCall } from '@resilient-llm/nestjs';
+import { RESILIENT_LLM_SLEEPER } from '@resilient-llm/nestjs/testing';
 import { HTTP_ADAPTERS, createTestApp } from './support/test-app.js';
 
 describe('ResilientLlmModule options', () => {

@@ -1,5 +1,5 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { ResilientLlmStorageHolder } from '@resilient-llm/nestjs';
+import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
 import pg from 'pg';
 import { TOKENS_PER_CALL } from './apps/budget.app.js';
 import { storeFaultsModule } from './apps/store-faults.app.js';

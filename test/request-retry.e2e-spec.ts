@@ -1,5 +1,6 @@
 import { FaultUpstream } from '@app/fault-upstream';
-import { BudgetGuard, ResilientLlmStorageHolder, type ResilientLlmModuleOptions, StormControl } from '@resilient-llm/nestjs';
+import { BudgetGuard, type ResilientLlmModuleOptions, StormControl } from '@resilient-llm/nestjs';
+import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import { RequestRetryController, requestRetryModule } from './apps/request-retry.app.js';
 import { HTTP_ADAPTERS, type TestApp, createTestApp } from './support/test-app.js';

@@ -1,6 +1,7 @@
 import { FaultUpstream } from '@app/fault-upstream';
 import { Logger } from '@nestjs/common';
-import { ResilientLlmStorageHolder, type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
+import { type ResilientLlmModuleOptions } from '@resilient-llm/nestjs';
+import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
 import Database from 'better-sqlite3';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

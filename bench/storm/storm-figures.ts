@@ -1,5 +1,5 @@
 import type { UpstreamStats } from '@app/fault-upstream';
-import { DEFAULT_MODEL_PRICES } from '@resilient-llm/nestjs';
+import { DEFAULT_MODEL_PRICES } from '../../libs/resilient-llm/src/pricing/bundled-prices.js';
 import type { Scenario } from './scenarios.js';
 
 /** One line of bench/results/storm.json; every figure in unscaled terms. */

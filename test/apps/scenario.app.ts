@@ -1,12 +1,6 @@
 import { BadRequestException, Controller, HttpCode, Module, Post } from '@nestjs/common';
-import {
-  Guarded,
-  GuardedCallRunner,
-  ResilientLlmClient,
-  ResilientLlmModule,
-  type ResilientLlmModuleOptions,
-  currentGuardedCall,
-} from '@resilient-llm/nestjs';
+import { Guarded, ResilientLlmClient, ResilientLlmModule, type ResilientLlmModuleOptions, currentGuardedCall } from '@resilient-llm/nestjs';
+import { GuardedCallRunner } from '../../libs/resilient-llm/src/guarded/guarded-call.runner.js';
 
 const messages = [{ role: 'user' as const, content: 'Hello' }];
 

@@ -1,7 +1,7 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { RESILIENT_LLM_CLOCK, RESILIENT_LLM_RANDOM, RESILIENT_LLM_SLEEPER } from '@resilient-llm/nestjs';
+import { RESILIENT_LLM_CLOCK, RESILIENT_LLM_RANDOM, RESILIENT_LLM_SLEEPER } from '@resilient-llm/nestjs/testing';
 import { ManualClock } from '@resilient-llm/nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';

@@ -30,3 +30,8 @@ export const DEFAULT_BACKOFF_OPTIONS: ResolvedBackoffOptions = Object.freeze({
 });
 
 export const MAX_ATTEMPTS_LIMIT = 10;
+
+/** The backoff policy's slice of the resolved module options (token `RESILIENT_LLM_BACKOFF_SETTINGS`). */
+export interface BackoffSettings {
+  readonly backoff: ResolvedBackoffOptions;
+}

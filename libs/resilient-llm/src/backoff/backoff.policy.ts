@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectClock, InjectRandom, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectClock, InjectRandom, InjectBackoffSettings } from '../resilient-llm.constants.js';
 import type { Clock, RandomSource } from '../time/clock.interface.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import type { ResolvedBackoffOptions } from './backoff-options.interface.js';
+import type { BackoffSettings, ResolvedBackoffOptions } from './backoff-options.interface.js';
 import { computeDelay } from './backoff-strategy.js';
 import { type FailureClassification, classifyFailure } from './error-classifier.js';
 import { type ServerDelaySource, parseServerRequestedDelay } from './retry-after.js';
@@ -32,7 +31,7 @@ export interface RetryState {
 @Injectable()
 export class BackoffPolicy {
   constructor(
-    @InjectResilientLlmOptions() private readonly moduleOptions: ResolvedResilientLlmOptions,
+    @InjectBackoffSettings() private readonly moduleOptions: BackoffSettings,
     @InjectClock() private readonly clock: Clock,
     @InjectRandom() private readonly random: RandomSource,
   ) {}

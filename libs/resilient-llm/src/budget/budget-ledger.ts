@@ -1,5 +1,5 @@
-import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, LeaseRenewal, NewReservation, Settlement } from '../storage/budget-store.interface.js';
-import { withinStoreWait } from '../storage/store-wait.js';
+import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, LeaseRenewal, NewReservation, Settlement } from './budget-store.interface.js';
+import { withinStoreWait } from '../errors/store-wait.js';
 import { exhaustionOf, refusalFromSnapshots } from './budget-refusal.js';
 import type { BudgetWindowCache } from './budget-window-cache.js';
 import type { StoreWrite } from './deferred-store-writes.js';

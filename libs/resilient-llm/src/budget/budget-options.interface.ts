@@ -58,3 +58,10 @@ export interface ResolvedBudgetOptions {
   strictBackoff: ResolvedBackoffOptions;
   fallbackModel?: string;
 }
+
+/** The budget guard's slice of the resolved module options (token `RESILIENT_LLM_BUDGET_SETTINGS`). */
+export interface BudgetSettings {
+  readonly budget: ResolvedBudgetOptions;
+  /** How long a call waits for the store, in milliseconds (`storage.maxWaitMs`). */
+  readonly storage: { readonly maxWaitMs: number };
+}

@@ -1,9 +1,9 @@
 import type { Logger } from '@nestjs/common';
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { ResolvedBudgetOptions } from './budget-options.interface.js';
-import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot } from '../storage/budget-store.interface.js';
-import { withinStoreWait } from '../storage/store-wait.js';
-import type { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot } from './budget-store.interface.js';
+import { withinStoreWait } from '../errors/store-wait.js';
+import type { BudgetObserver } from './budget-observer.interface.js';
 import { worstState } from './budget-state.js';
 import type { BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
 import { describeWindow, tightestOf } from './budget-window-status.js';
@@ -20,7 +20,7 @@ export class BudgetReadings {
   constructor(
     private readonly store: BudgetStore,
     private readonly budget: ResolvedBudgetOptions,
-    private readonly telemetry: ResilientLlmTelemetry,
+    private readonly observer: BudgetObserver | undefined,
     logger: Logger,
   ) {
     this.drift = new LimitDriftLog(logger);
@@ -52,7 +52,7 @@ export class BudgetReadings {
     const own = new Map(configured.map((window) => [window.id, window.limitMicro]));
     const measured = limits === 'stored' ? snapshots : snapshots.map((window) => ({ ...window, limitMicro: own.get(window.id) ?? window.limitMicro }));
     const statuses = measured.map((window) => describeWindow(window, this.budget));
-    this.telemetry.observeBudget(statuses);
+    this.observer?.observeBudget(statuses);
     return statuses;
   }
 }

@@ -1,4 +1,4 @@
-import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow } from './budget-store.interface.js';
 import { exhaustionOf } from './budget-refusal.js';
 
 const window = (id: string, scope: string, kind: 'daily' | 'monthly', endsAt: number, limitMicro = 100): BudgetWindowRow => ({ id, scope, kind, period: 'p', startsAt: 0, endsAt, limitMicro });

@@ -1,5 +1,5 @@
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import type { BudgetRefusal, BudgetWindowRow, BudgetWindowSnapshot, WindowRefusal } from '../storage/budget-store.interface.js';
+import { BudgetExhaustedException } from './budget-exhausted.exception.js';
+import type { BudgetRefusal, BudgetWindowRow, BudgetWindowSnapshot, WindowRefusal } from './budget-store.interface.js';
 
 /**
  * The 429 for a refused reservation, naming the window that refused it with the figures the

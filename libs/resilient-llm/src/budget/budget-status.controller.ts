@@ -11,9 +11,8 @@ import {
   UseGuards,
   createParamDecorator,
 } from '@nestjs/common';
-import { resolveScopeKey } from '../module/scope-extractor.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
+import { InjectScopeSettings } from '../resilient-llm.constants.js';
 import { BudgetGuard } from './budget.guard.js';
 import { worstState } from './budget-state.js';
 import type { BudgetStatus } from './budget-status.interface.js';
@@ -39,7 +38,7 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
   /** Runs after the user's guards, so that an extractor may read what they authenticated. */
   @Injectable()
   class BudgetViewerGuard implements CanActivate {
-    constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {
+    constructor(@InjectScopeSettings() private readonly options: ScopeSettings) {
       if (view.guards.length === 0 && options.extractScope) {
         new Logger('BudgetStatusController').warn(
           'The budget view has no guards: a caller sees the scope the scope extractor reads from its request. If that is a header ' +

@@ -1,4 +1,4 @@
-import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow } from './budget-store.interface.js';
 import type { BudgetState } from './budget-state.js';
 import type { BudgetWindowKind } from './budget-window.js';
 

@@ -1,5 +1,5 @@
 import { ForbiddenException } from '@nestjs/common';
-import { invalidScopeException, isValidScopeKey } from '../module/scope-extractor.js';
+import { invalidScopeException, isValidScopeKey } from '../http/scope-extractor.js';
 import type { ResolvedBudgetViewOptions } from './budget-view-options.interface.js';
 
 /** What one request to the budget view may see: a scope key (or none), and the global scope or not. */

@@ -1,4 +1,4 @@
-import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow } from './budget-store.interface.js';
 import { BudgetWindowCache } from './budget-window-cache.js';
 import { LruMap } from './lru-map.js';
 

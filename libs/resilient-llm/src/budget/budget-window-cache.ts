@@ -1,4 +1,4 @@
-import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow } from './budget-store.interface.js';
 import { LruMap } from './lru-map.js';
 
 /** Scope keys come from requests (one per tenant, user, API key): what is kept per scope is bounded. */

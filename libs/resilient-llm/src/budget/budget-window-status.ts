@@ -1,5 +1,5 @@
 import { microUsdToUsd } from '../pricing/price-table.js';
-import type { BudgetWindowSnapshot } from '../storage/budget-store.interface.js';
+import type { BudgetWindowSnapshot } from './budget-store.interface.js';
 import type { ResolvedBudgetOptions } from './budget-options.interface.js';
 import { scopeKeyOf } from './budget-scope.js';
 import { budgetStateOf } from './budget-state.js';

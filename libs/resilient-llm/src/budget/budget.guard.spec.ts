@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { isBudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { isBudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { ResilientLlmModuleOptions } from '../module/resilient-llm-options.interface.js';
 import { resolveModuleOptions } from '../module/resilient-llm-options.validation.js';
-import type { BudgetStore, NewReservation, Settlement } from '../storage/budget-store.interface.js';
+import type { BudgetStore, NewReservation, Settlement } from './budget-store.interface.js';
 import { ResilientLlmStorage } from '../storage/resilient-llm-storage.js';
 import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';

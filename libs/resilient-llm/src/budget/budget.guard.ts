@@ -1,15 +1,15 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { type BudgetStore, type BudgetWindowRow, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
-import { storeRefusedStatement } from '../storage/store-failure.js';
-import { withinStoreWait } from '../storage/store-wait.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { BudgetExhaustedException } from './budget-exhausted.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
+import { InjectBudgetSettings, InjectClock } from '../resilient-llm.constants.js';
+import { type BudgetStore, type BudgetWindowRow, type NewReservation, RESILIENT_LLM_BUDGET_STORE } from './budget-store.interface.js';
+import { storeRefusedStatement } from '../errors/store-failure.js';
+import { withinStoreWait } from '../errors/store-wait.js';
 import type { Clock } from '../time/clock.interface.js';
 import { BudgetLedger } from './budget-ledger.js';
+import type { BudgetSettings } from './budget-options.interface.js';
+import { type BudgetObserver, RESILIENT_LLM_BUDGET_OBSERVER } from './budget-observer.interface.js';
 import { BudgetReadings } from './budget-readings.js';
 import { GLOBAL_SCOPE, scopeIdOf } from './budget-scope.js';
 import { worstState } from './budget-state.js';
@@ -44,15 +44,15 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private maintaining = false;
 
   constructor(
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectBudgetSettings() private readonly options: BudgetSettings,
     @Optional() @Inject(RESILIENT_LLM_BUDGET_STORE) private readonly store: BudgetStore | null,
     @InjectClock() private readonly clock: Clock,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Optional() @Inject(RESILIENT_LLM_BUDGET_OBSERVER) private readonly observer?: BudgetObserver,
   ) {
     this.failures = new StoreFailures(this.logger, options.budget.failOpen);
     const ledger = store ? new BudgetLedger(store, this.windows) : undefined;
     this.ledger = ledger;
-    this.readings = store ? new BudgetReadings(store, options.budget, telemetry, this.logger) : undefined;
+    this.readings = store ? new BudgetReadings(store, options.budget, observer, this.logger) : undefined;
     this.leases = ledger && new LeaseKeeper(ledger, clock, options.budget.leaseMs, options.storage.maxWaitMs, this.failures);
   }
 
@@ -175,7 +175,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const scope = scopeKey ?? GLOBAL_SCOPE;
     if (this.readings) return this.readings.status(scope, windows, now, this.maxWaitMs);
     const statuses = windows.map((window) => describeWindow({ ...window, spentMicro: 0, reservedMicro: 0, wasteMicro: 0 }, this.options.budget));
-    this.telemetry.observeBudget(statuses);
+    this.observer?.observeBudget(statuses);
     return { scope, state: worstState(statuses.map((s) => s.state)), windows: statuses };
   }
 

@@ -1,5 +1,5 @@
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { BudgetExhaustedException } from './budget-exhausted.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { BudgetGuard, CallSettlement } from './budget.guard.js';
 import type { BudgetReservation } from './budget-status.interface.js';
 

@@ -1,4 +1,4 @@
-import { withinStoreWait } from '../storage/store-wait.js';
+import { withinStoreWait } from '../errors/store-wait.js';
 
 /** A ledger write that must happen some time (a settlement, a release); safe to run twice. */
 export interface StoreWrite {

@@ -1,4 +1,4 @@
-import { BudgetStoreUnavailableException } from '../errors/budget-store-unavailable.exception.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { Clock } from '../time/clock.interface.js';
 import type { BudgetLedger } from './budget-ledger.js';
 import type { BudgetReservation, ReservationRow } from './budget-status.interface.js';

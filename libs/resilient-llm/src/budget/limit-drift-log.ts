@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { microUsdToUsd } from '../pricing/price-table.js';
-import type { BudgetWindowRow, BudgetWindowSnapshot } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow, BudgetWindowSnapshot } from './budget-store.interface.js';
 import { LruMap } from './lru-map.js';
 
 const MAX_WARNED_WINDOWS = 10_000;

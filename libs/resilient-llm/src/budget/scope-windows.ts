@@ -1,4 +1,4 @@
-import type { BudgetWindowRow } from '../storage/budget-store.interface.js';
+import type { BudgetWindowRow } from './budget-store.interface.js';
 import { GLOBAL_SCOPE, scopeIdOf } from './budget-scope.js';
 import type { ResolvedBudgetLimits, ResolvedBudgetOptions } from './budget-options.interface.js';
 import { BUDGET_WINDOW_KINDS, windowAt } from './budget-window.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewReservation } from '../storage/budget-store.interface.js';
+import type { NewReservation } from './budget-store.interface.js';
 import type { BudgetLedger } from './budget-ledger.js';
 import type { BudgetReservation } from './budget-status.interface.js';
 import type { StoreWrite } from './deferred-store-writes.js';

@@ -3,11 +3,11 @@ import OpenAI from 'openai';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { currentGuardedCall } from '../guarded/guarded-call.context.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectClientSettings } from '../resilient-llm.constants.js';
 import { GuardedFetch } from '../transport/guarded-fetch.js';
 import { requestOverrides } from '../transport/request-overrides.js';
 import { closingStream } from './closing-stream.js';
+import type { ClientSettings } from './llm-client-options.interface.js';
 
 type WithOptionalModel<T extends { model: unknown }> = Omit<T, 'model'> & { model?: string };
 export type ChatRequest = WithOptionalModel<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>;
@@ -37,7 +37,7 @@ export class ResilientLlmClient {
   private sdk?: OpenAI;
 
   constructor(
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectClientSettings() private readonly options: ClientSettings,
     private readonly runner: GuardedCallRunner,
     private readonly transport: GuardedFetch,
   ) {}

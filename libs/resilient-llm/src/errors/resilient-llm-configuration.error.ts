@@ -1,3 +1,5 @@
+import { hasBrand } from './brand.js';
+
 const brand = Symbol.for('resilient-llm.ResilientLlmConfigurationError');
 
 /**
@@ -16,5 +18,4 @@ export class ResilientLlmConfigurationError extends TypeError {
   }
 }
 
-export const isResilientLlmConfigurationError = (error: unknown): error is ResilientLlmConfigurationError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isResilientLlmConfigurationError = (error: unknown): error is ResilientLlmConfigurationError => hasBrand(error, brand);

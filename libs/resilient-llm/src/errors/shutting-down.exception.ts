@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { RetryAfterHint } from './retry-after.js';
+import { hasBrand } from './brand.js';
 
 const brand = Symbol.for('resilient-llm.ShuttingDownException');
 
@@ -20,5 +21,4 @@ export class ShuttingDownException extends HttpException implements RetryAfterHi
   }
 }
 
-export const isShuttingDownException = (error: unknown): error is ShuttingDownException =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isShuttingDownException = (error: unknown): error is ShuttingDownException => hasBrand(error, brand);

@@ -1,3 +1,5 @@
+import { hasBrand } from './brand.js';
+
 const brand = Symbol.for('resilient-llm.StoreFileReplacedError');
 
 export type StoreFileChange = 'removed' | 'replaced';
@@ -22,5 +24,4 @@ export class StoreFileReplacedError extends Error {
   }
 }
 
-export const isStoreFileReplacedError = (error: unknown): error is StoreFileReplacedError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isStoreFileReplacedError = (error: unknown): error is StoreFileReplacedError => hasBrand(error, brand);

@@ -1,3 +1,5 @@
+import { hasBrand } from './brand.js';
+
 const brand = Symbol.for('resilient-llm.StoreWaitExceededError');
 
 /**
@@ -13,5 +15,4 @@ export class StoreWaitExceededError extends Error {
   }
 }
 
-export const isStoreWaitExceededError = (error: unknown): error is StoreWaitExceededError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isStoreWaitExceededError = (error: unknown): error is StoreWaitExceededError => hasBrand(error, brand);

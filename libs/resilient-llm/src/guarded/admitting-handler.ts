@@ -1,4 +1,4 @@
-import { keepHandlerMetadata } from '../module/keep-handler-metadata.js';
+import { keepHandlerMetadata } from '../http/keep-handler-metadata.js';
 import { activeGuardedCall } from './guarded-call.context.js';
 
 /**

@@ -1,7 +1,7 @@
 import { APIError } from 'openai';
 import { classifyFailure } from '../backoff/error-classifier.js';
 import type { GiveUp } from './retry-decision.js';
-import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
+import { LlmCallFailedException } from './llm-call-failed.exception.js';
 
 /**
  * The HTTP answer for a request that gave up: a `LlmCallFailedException` for upstream

@@ -1,19 +1,19 @@
-import { type BeforeApplicationShutdown, HttpException, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
 import { CallBudget } from '../budget/call-budget.js';
-import { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
+import { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectClock, InjectGuardedSettings } from '../resilient-llm.constants.js';
 import { StormControl } from '../storm/storm-control.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from './guarded-call-events.js';
 import type { Clock } from '../time/clock.interface.js';
 import { callerFacingError } from './call-failure.js';
 import { GuardedCall, type GuardedCallView, type RetryMode, activeGuardedCall, guardedCallStorage } from './guarded-call.context.js';
+import type { GuardedSettings } from './guarded-options.js';
 import { HandlerRetries } from './handler-retries.js';
 
 export interface GuardedCallRequest {
@@ -54,10 +54,10 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
   constructor(
     private readonly budget: BudgetGuard,
     private readonly pricing: LlmPricing,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_CALL_EVENTS) private readonly events: GuardedCallEvents,
     private readonly storm: StormControl,
     private readonly handlerRetries: HandlerRetries,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectGuardedSettings() private readonly options: GuardedSettings,
     @InjectClock() private readonly clock: Clock,
   ) {}
 
@@ -83,7 +83,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     this.active.add(call);
     let failure: unknown;
     try {
-      return await this.telemetry.within(call.span, () =>
+      return await this.events.within(call.span, () =>
         guardedCallStorage.run(call, () => (call.settings.retry === 'handler' ? this.handlerRetries.run(call, operation) : operation(call.view))),
       );
     } catch (error) {
@@ -110,7 +110,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
 
   private open(request: GuardedCallRequest): GuardedCall {
     const model = request.model ?? this.options.defaultModel;
-    const span = this.telemetry.startCall({ model, estimatedTokens: request.estimatedTokens, scopeKey: request.scopeKey });
+    const span = this.events.startCall({ model, estimatedTokens: request.estimatedTokens, scopeKey: request.scopeKey });
     try {
       const estimateMicro = request.estimatedTokens !== undefined && this.budget.enabled ? this.pricing.worstCaseMicroUsd(model, request.estimatedTokens) : 0;
       let call: GuardedCall;
@@ -121,12 +121,12 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
         estimateMicro,
         {
           reserved: (reservation, amountMicro) => {
-            this.telemetry.budgetReserved(span, reservation.tightest, amountMicro);
+            this.events.budgetReserved(span, reservation.tightest, amountMicro);
             if (reservation.state !== 'critical') return;
             call.strict = true;
-            this.telemetry.strict(span);
+            this.events.strict(span);
           },
-          rejected: (rejection) => this.telemetry.budgetRejected(span, rejection),
+          rejected: (rejection) => this.events.budgetRejected(span, rejection),
         },
         () => call.deadlineAtMs,
       );
@@ -153,7 +153,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
       );
       return call;
     } catch (error) {
-      this.telemetry.endCall(span, { outcome: 'failure', attempts: 0, costMicro: 0, wasteMicro: 0, model, error });
+      this.events.endCall(span, { outcome: 'failure', attempts: 0, costMicro: 0, wasteMicro: 0, model, error });
       throw error;
     }
   }
@@ -172,10 +172,10 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
         // Telemetry only: a store that fails to answer now must not keep the span from ending.
         if (call.span.isRecording()) {
           const window = await this.budget.tightestWindow(call.budget.reservation).catch(() => undefined);
-          this.telemetry.budgetSettled(call.span, window, costMicro, wasteMicro);
+          this.events.budgetSettled(call.span, window, costMicro, wasteMicro);
         }
       }
-      this.telemetry.endCall(call.span, {
+      this.events.endCall(call.span, {
         outcome: outcomeOf(call, failure),
         attempts: call.attempts.length,
         costMicro,

@@ -1,11 +1,13 @@
-import type { BackoffOptions } from '../backoff/backoff-options.interface.js';
+import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
+import { checkNumber, optionalChoice, optionError } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
-import { checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
+import { checkMaxOutputTokens } from './output-cap.js';
 import type { RetryMode } from './guarded-call.context.js';
 
 const RETRY_MODES: readonly RetryMode[] = ['request', 'handler'];
+const ESTIMATED_TOKENS = { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, accepted: 'a positive whole number of tokens' };
 
 export interface GuardedOptions {
   /** Tokens (prompt + completion) one attempt is expected to use; a positive whole number. Their worst-case price is reserved. */
@@ -44,18 +46,20 @@ export function normalizeGuardedOptions(argument: number | GuardedOptions, sourc
     throw new ResilientLlmConfigurationError(source, 'takes a token estimate or { estimatedTokens, model?, backoff?, scope?, retry?, maxOutputTokens? }');
   }
   const { estimatedTokens, model, backoff, scope, retry, maxOutputTokens } = options;
-  if (typeof estimatedTokens !== 'number' || !Number.isSafeInteger(estimatedTokens) || estimatedTokens <= 0) {
-    throw new ResilientLlmConfigurationError(`${source}: estimatedTokens`, `must be a positive whole number of tokens, got ${String(estimatedTokens)}`);
-  }
+  checkNumber(`${source}: estimatedTokens`, estimatedTokens, ESTIMATED_TOKENS);
   for (const [name, value] of [['model', model], ['scope', scope]] as const) {
-    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
-      throw new ResilientLlmConfigurationError(`${source}: ${name}`, `must be a non-empty string, got ${String(value)}`);
-    }
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) throw optionError(`${source}: ${name}`, 'a non-empty string', value);
   }
-  if (retry !== undefined && !RETRY_MODES.includes(retry)) {
-    throw new ResilientLlmConfigurationError(`${source}: retry`, `must be one of ${RETRY_MODES.map((mode) => `'${mode}'`).join(', ')}, got ${String(retry)}`);
-  }
+  if (retry !== undefined) optionalChoice(`${source}: retry`, retry, RETRY_MODES, 'request');
   if (maxOutputTokens !== undefined) checkMaxOutputTokens(`${source}: maxOutputTokens`, maxOutputTokens);
   if (backoff !== undefined) resolveBackoffOptions(`${source}: backoff`, PERMISSIVE_BASE, backoff);
   return Object.freeze({ estimatedTokens, model, scope, source, retry, maxOutputTokens, backoff: backoff && Object.freeze({ ...backoff }) });
+}
+
+/** The guarded call runner's slice of the resolved module options (token `RESILIENT_LLM_GUARDED_SETTINGS`). */
+export interface GuardedSettings {
+  readonly backoff: ResolvedBackoffOptions;
+  /** The strict-mode backoff, resolved over `backoff`. */
+  readonly strictBackoff: ResolvedBackoffOptions;
+  readonly defaultModel: string;
 }

@@ -3,7 +3,7 @@ import { GUARDED_METADATA } from '../resilient-llm.constants.js';
 import { admittingHandler } from './admitting-handler.js';
 import { GuardedInterceptor } from './guarded.interceptor.js';
 import { type GuardedOptions, normalizeGuardedOptions } from './guarded-options.js';
-import { PATH_METADATA, SSE_METADATA } from '../module/nest-route-metadata.js';
+import { PATH_METADATA, SSE_METADATA } from '../http/nest-route-metadata.js';
 
 
 /**

@@ -3,12 +3,11 @@ import { Reflector } from '@nestjs/core';
 import { context as otelContext } from '@opentelemetry/api';
 import { type Observable, defer, lastValueFrom } from 'rxjs';
 import { IDEMPOTENCY_REQUEST_PROPERTY } from '../idempotency/idempotency.interceptor.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { resolveScopeKey } from '../module/scope-extractor.js';
-import { GUARDED_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
+import { GUARDED_METADATA, InjectScopeSettings } from '../resilient-llm.constants.js';
 import { GuardedCallRunner } from './guarded-call.runner.js';
 import type { GuardedMetadata } from './guarded-options.js';
-import { SSE_METADATA } from '../module/nest-route-metadata.js';
+import { SSE_METADATA } from '../http/nest-route-metadata.js';
 
 interface HttpResponseLike {
   raw?: HttpResponseLike;
@@ -27,7 +26,7 @@ export class GuardedInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly runner: GuardedCallRunner,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectScopeSettings() private readonly options: ScopeSettings,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { InjectClock, InjectSleeper } from '../resilient-llm.constants.js';
 import { StormControl } from '../storm/storm-control.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from './guarded-call-events.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
 import { callerFacingError, failureFor } from './call-failure.js';
 import type { GuardedCall, GuardedCallView } from './guarded-call.context.js';
@@ -18,7 +18,7 @@ export class HandlerRetries {
   constructor(
     private readonly policy: BackoffPolicy,
     private readonly storm: StormControl,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_CALL_EVENTS) private readonly events: GuardedCallEvents,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
   ) {}
@@ -30,12 +30,12 @@ export class HandlerRetries {
     let previousDelayMs: number | undefined;
     for (;;) {
       const startedAt = this.clock.now();
-      const span = this.telemetry.startAttempt(call.span, call.run, model);
+      const span = this.events.startAttempt(call.span, call.run, model);
       call.attemptSpan = span;
       try {
-        const result = await this.telemetry.within(span, () => operation(call.view));
+        const result = await this.events.within(span, () => operation(call.view));
         call.attempts.push({ attempt: call.run, request: 0, outcome: 'success', durationMs: this.clock.now() - startedAt });
-        this.telemetry.endAttempt(span, model);
+        this.events.endAttempt(span, model);
         retryBudget?.onSuccess();
         return result;
       } catch (thrown) {
@@ -43,10 +43,10 @@ export class HandlerRetries {
         const error = callerFacingError(thrown, undefined);
         const state = { attemptsMade: call.run, startedAtMs: call.startedAtMs, previousDelayMs };
         const { decision, budgetDenied } = decideRetry(this.policy, retryBudget, state, error, call.backoff);
-        if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, model, retryBudget!.available);
+        if (budgetDenied) this.events.retryBudgetDenied(call.span, model, retryBudget!.available);
         const { kind, status } = decision.classification;
         call.attempts.push({ attempt: call.run, request: 0, outcome: 'failure', durationMs: this.clock.now() - startedAt, failureKind: kind, upstreamStatus: status });
-        this.telemetry.endAttempt(span, model, { classification: decision.classification, retrying: decision.retry });
+        this.events.endAttempt(span, model, { classification: decision.classification, retrying: decision.retry });
         if (!decision.retry) {
           call.giveUpReason = decision.reason;
           throw failureFor(decision, call.run, error) ?? error;
@@ -58,7 +58,7 @@ export class HandlerRetries {
         try {
           await this.sleeper.sleep(decision.delayMs, call.signal);
         } finally {
-          this.telemetry.backoff(call.span, { startedAt: sleptFrom, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
+          this.events.backoff(call.span, { startedAt: sleptFrom, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
         }
         call.nextRun();
       }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { keepHandlerMetadata } from '../module/keep-handler-metadata.js';
+import { keepHandlerMetadata } from '../http/keep-handler-metadata.js';
 
 /**
  * Whether the handler itself has started, as opposed to a guard or a validation pipe failing

@@ -24,3 +24,10 @@ export interface ResolvedIdempotencyOptions {
   storedHeaders: string[];
   applyToUnsafeMethods: boolean;
 }
+
+/** The idempotency interceptor's slice of the resolved module options (token `RESILIENT_LLM_IDEMPOTENCY_SETTINGS`). */
+export interface IdempotencySettings {
+  readonly idempotency: ResolvedIdempotencyOptions;
+  /** How long a request waits for the store, in milliseconds (`storage.maxWaitMs`). */
+  readonly storage: { readonly maxWaitMs: number };
+}

@@ -1,39 +1,21 @@
-import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { checkLease, defaultLeaseMs, isHeaderName, optionalNumber, optionError } from '../errors/option-checks.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './idempotency-options.interface.js';
 
-function positive(path: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ResilientLlmConfigurationError(path, `must be a number >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
+const AT_LEAST_ONE = { min: 1 };
 
-const HEADER_NAME = /^[A-Za-z0-9-]+$/;
-
-export function resolveIdempotencyOptions(raw: IdempotencyOptions | undefined, minimumLeaseMs: number): ResolvedIdempotencyOptions {
+export function resolveIdempotencyOptions(raw: IdempotencyOptions | undefined, longestCallMs: number): ResolvedIdempotencyOptions {
   const options = raw ?? {};
-  if (typeof options !== 'object' || options === null) throw new ResilientLlmConfigurationError('idempotency', 'must be an object');
+  if (typeof options !== 'object' || options === null) throw optionError('idempotency', 'an object', options);
   const header = options.header ?? 'Idempotency-Key';
-  if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
-    throw new ResilientLlmConfigurationError('idempotency.header', `must be an HTTP header name, got ${String(header)}`);
-  }
-  const leaseMs = positive('idempotency.leaseMs', options.leaseMs, Math.max(600_000, minimumLeaseMs));
-  if (leaseMs < minimumLeaseMs) {
-    throw new ResilientLlmConfigurationError(
-      'idempotency.leaseMs',
-      `must be at least backoff.deadlineMs + client.attemptTimeoutMs (${minimumLeaseMs} ms), or a live request could lose its key; got ${leaseMs}`,
-    );
-  }
+  if (!isHeaderName(header)) throw optionError('idempotency.header', 'an HTTP header name', header);
+  const leaseMs = checkLease('idempotency.leaseMs', options.leaseMs ?? defaultLeaseMs(longestCallMs), longestCallMs, 'key');
   const storedHeaders = options.storedHeaders ?? ['location'];
-  if (!Array.isArray(storedHeaders) || !storedHeaders.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
-    throw new ResilientLlmConfigurationError('idempotency.storedHeaders', 'must be an array of HTTP header names');
-  }
+  if (!Array.isArray(storedHeaders) || !storedHeaders.every(isHeaderName)) throw optionError('idempotency.storedHeaders', 'an array of HTTP header names', storedHeaders);
   return {
     header: header.toLowerCase(),
-    ttlMs: positive('idempotency.ttlMs', options.ttlMs, 86_400_000),
+    ttlMs: optionalNumber('idempotency.ttlMs', options.ttlMs, 86_400_000, AT_LEAST_ONE),
     leaseMs,
-    maxBodyBytes: positive('idempotency.maxBodyBytes', options.maxBodyBytes, 1_048_576),
+    maxBodyBytes: optionalNumber('idempotency.maxBodyBytes', options.maxBodyBytes, 1_048_576, AT_LEAST_ONE),
     storedHeaders: storedHeaders.map((name) => name.toLowerCase()),
     applyToUnsafeMethods: options.applyToUnsafeMethods ?? false,
   };

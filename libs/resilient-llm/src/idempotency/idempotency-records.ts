@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { IdempotencyStoreUnavailableException } from '../errors/idempotency-store-unavailable.exception.js';
-import { withinStoreWait } from '../storage/store-wait.js';
-import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../storage/idempotency-store.interface.js';
+import { IdempotencyStoreUnavailableException } from './idempotency-store-unavailable.exception.js';
+import { withinStoreWait } from '../errors/store-wait.js';
+import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from './idempotency-store.interface.js';
 
 /**
  * The interceptor's use of the store, and what a store failure means at each step: before the

@@ -3,17 +3,17 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { type Observable, catchError, concatMap, defer, finalize, from, mergeAll, of, throwError } from 'rxjs';
-import { IdempotencyRequestException } from '../errors/idempotency-request.exception.js';
-import { headerOccurrences } from '../module/header-occurrences.js';
-import { resolveScopeKey } from '../module/scope-extractor.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { IDEMPOTENT_METADATA, InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from '../storage/idempotency-store.interface.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { IdempotencyRequestException } from './idempotency-request.exception.js';
+import { headerOccurrences } from '../http/header-occurrences.js';
+import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
+import { IDEMPOTENT_METADATA, InjectClock, InjectIdempotencySettings, InjectScopeSettings } from '../resilient-llm.constants.js';
+import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from './idempotency-store.interface.js';
+import { type IdempotencyEvents, RESILIENT_LLM_IDEMPOTENCY_EVENTS } from './idempotency-events.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
 import { canonicalJson, parseIdempotencyKey, recordId, requestFingerprint } from './idempotency-key.js';
 import { IdempotencyRecords } from './idempotency-records.js';
+import type { IdempotencySettings } from './idempotency-options.interface.js';
 import type { IdempotentOptions } from './idempotent.decorator.js';
 
 /** Where the request carries its idempotency record id, for the guarded call to pass upstream. */
@@ -51,10 +51,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectIdempotencySettings() private readonly options: IdempotencySettings,
+    @InjectScopeSettings() private readonly scope: ScopeSettings,
     @Inject(RESILIENT_LLM_IDEMPOTENCY_STORE) store: IdempotencyStore,
     @InjectClock() private readonly clock: Clock,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_IDEMPOTENCY_EVENTS) private readonly events: IdempotencyEvents,
   ) {
     this.records = new IdempotencyRecords(store, options.idempotency.header, new Logger('IdempotencyInterceptor'), options.storage.maxWaitMs);
   }
@@ -85,12 +86,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!parsed.ok) throw new IdempotencyRequestException('idempotency_key_invalid', `Malformed ${settings.header} header: ${parsed.reason}.`);
 
     // The span covers the lookup and, on a miss, the handler: the guarded call becomes its child.
-    const span = this.telemetry.startIdempotency();
+    const span = this.events.startIdempotency();
     try {
-      const handled = await this.telemetry.within(span, () => this.withKey(context, next, request, options, parsed.key, span, knowsStart));
-      return handled.pipe(finalize(() => this.telemetry.endSpan(span)));
+      const handled = await this.events.within(span, () => this.withKey(context, next, request, options, parsed.key, span, knowsStart));
+      return handled.pipe(finalize(() => this.events.endSpan(span)));
     } catch (error) {
-      this.telemetry.endSpan(span);
+      this.events.endSpan(span);
       throw error;
     }
   }
@@ -105,18 +106,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     knowsStart: boolean,
   ): Promise<Observable<unknown>> {
     const settings = this.options.idempotency;
-    const scope = resolveScopeKey(this.options, context) ?? '';
-    const canonical = canonicalJson(request.body);
-    if (!canonical.ok) {
-      throw new IdempotencyRequestException(
-        'idempotency_body_too_deep',
-        `The request body nests arrays and objects more than ${canonical.maxDepth} levels deep, the most an idempotent request may carry.`,
-      );
-    }
-    const body = canonical.json;
-    if (Buffer.byteLength(body) > settings.maxBodyBytes) {
-      throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${settings.maxBodyBytes} bytes, the most an idempotent request may carry.`);
-    }
+    const scope = resolveScopeKey(this.scope, context) ?? '';
+    const body = this.fingerprintableBody(request);
     const id = recordId(scope, key);
     const fingerprint = requestFingerprint({ method: request.method, path: request.originalUrl ?? request.url, scope, body });
     const owner = randomUUID();
@@ -133,22 +124,43 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
 
     if (claim.outcome !== 'acquired' && claim.fingerprint !== fingerprint) {
-      this.telemetry.idempotencyOutcome(span, 'mismatch');
+      this.events.idempotencyOutcome(span, 'mismatch');
       throw new IdempotencyRequestException('idempotency_key_reused', `This ${settings.header} was already used with a different request; use a new key for a new request.`);
     }
     if (claim.outcome === 'in_progress') {
-      this.telemetry.idempotencyOutcome(span, 'conflict');
+      this.events.idempotencyOutcome(span, 'conflict');
       throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${settings.header} is still being processed; retry later.`);
     }
     const response = context.switchToHttp().getResponse<HttpResponseLike>();
     if (claim.outcome === 'completed') {
-      this.telemetry.idempotencyOutcome(span, 'hit');
+      this.events.idempotencyOutcome(span, 'hit');
       return this.replay(claim.response, response);
     }
-    this.telemetry.idempotencyOutcome(span, 'miss');
+    this.events.idempotencyOutcome(span, 'miss');
 
     // Upstream keys derive from the key and the request: after a release, another body never reuses them.
     request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;
+    return this.runAndRecord(next, { id, owner }, response, knowsStart);
+  }
+
+  /** The canonical JSON of the body, which the fingerprint is made of; refused when too deep or too large to keep. */
+  private fingerprintableBody(request: HttpRequestLike): string {
+    const canonical = canonicalJson(request.body);
+    if (!canonical.ok) {
+      throw new IdempotencyRequestException(
+        'idempotency_body_too_deep',
+        `The request body nests arrays and objects more than ${canonical.maxDepth} levels deep, the most an idempotent request may carry.`,
+      );
+    }
+    const { maxBodyBytes } = this.options.idempotency;
+    if (Buffer.byteLength(canonical.json) > maxBodyBytes) {
+      throw new IdempotencyRequestException('idempotency_body_too_large', `The request body is over ${maxBodyBytes} bytes, the most an idempotent request may carry.`);
+    }
+    return canonical.json;
+  }
+
+  /** Runs the handler on a key this request holds: stores what it answers, or gives the key up when a retry may do better. */
+  private runAndRecord(next: CallHandler, { id, owner }: { id: string; owner: string }, response: HttpResponseLike, knowsStart: boolean): Observable<unknown> {
     const progress = { started: false };
     return handlerProgress.run(progress, () =>
       next.handle().pipe(

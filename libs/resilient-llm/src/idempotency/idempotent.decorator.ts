@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import { checkNumber, optionalBoolean } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { IDEMPOTENT_METADATA } from '../resilient-llm.constants.js';
 import { markingHandlerStart } from './handler-started.js';
@@ -21,12 +22,8 @@ export function Idempotent(options: IdempotentOptions = {}): ClassDecorator & Me
     const owner = propertyKey === undefined ? (target as { name: string }).name : `${target.constructor.name}.${String(propertyKey)}`;
     const source = `@Idempotent() on ${owner}`;
     if (typeof options !== 'object' || options === null) throw new ResilientLlmConfigurationError(source, 'takes { required?, ttlMs? }');
-    if (options.required !== undefined && typeof options.required !== 'boolean') {
-      throw new ResilientLlmConfigurationError(`${source}: required`, `must be true or false, got ${String(options.required)}`);
-    }
-    if (options.ttlMs !== undefined && (typeof options.ttlMs !== 'number' || !Number.isFinite(options.ttlMs) || options.ttlMs < 1)) {
-      throw new ResilientLlmConfigurationError(`${source}: ttlMs`, `must be a number of milliseconds >= 1, got ${String(options.ttlMs)}`);
-    }
+    optionalBoolean(`${source}: required`, options.required, false);
+    if (options.ttlMs !== undefined) checkNumber(`${source}: ttlMs`, options.ttlMs, { unit: 'milliseconds', min: 1 });
     const metadata = Object.freeze({ ...options });
     if (propertyKey === undefined) {
       SetMetadata(IDEMPOTENT_METADATA, metadata)(target as never);

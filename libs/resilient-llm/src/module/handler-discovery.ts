@@ -2,11 +2,12 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import type { GuardedMetadata } from '../guarded/guarded-options.js';
+import { checkDeadlineWithinLease } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { GUARDED_METADATA, IDEMPOTENT_METADATA, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
-import { SSE_METADATA } from './nest-route-metadata.js';
+import { SSE_METADATA } from '../http/nest-route-metadata.js';
 
 // Where @nestjs/common marks an @Sse() handler.
 /**
@@ -47,20 +48,14 @@ export class HandlerDiscovery implements OnModuleInit {
     if (this.usesIdempotency) await this.storage.open();
   }
 
-  /** A call may last its deadline plus one attempt: a lease shorter than that could lapse while it runs. */
+  /** A handler's own deadline, checked against each lease its calls take. */
   private checkLeases(guarded: GuardedMetadata, deadlineMs: number): void {
-    const longest = deadlineMs + this.options.client.attemptTimeoutMs;
     const leases: Array<[string, number, boolean]> = [
       ['budget.leaseMs', this.options.budget.leaseMs, this.options.budget.enabled],
       ['idempotency.leaseMs', this.options.idempotency.leaseMs, this.usesIdempotency],
     ];
-    for (const [option, leaseMs, applies] of leases) {
-      if (applies && leaseMs < longest) {
-        throw new ResilientLlmConfigurationError(
-          `${guarded.source}: backoff.deadlineMs`,
-          `lets a call run ${longest} ms (deadline + client.attemptTimeoutMs), longer than ${option} (${leaseMs} ms); shorten the deadline or lengthen the lease`,
-        );
-      }
+    for (const [option, ms, applies] of leases) {
+      if (applies) checkDeadlineWithinLease(`${guarded.source}: backoff.deadlineMs`, deadlineMs, this.options.client.attemptTimeoutMs, { option, ms });
     }
   }
 }

@@ -1,4 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { LlmClientOptions, ResolvedLlmClientOptions } from '../client/llm-client-options.interface.js';
+import type { ScopeExtractor, ScopeOptions } from '../http/scope-extractor.js';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import type { BudgetOptions, ResolvedBudgetOptions } from '../budget/budget-options.interface.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from '../idempotency/idempotency-options.interface.js';
@@ -7,16 +8,7 @@ import type { ResolvedStormOptions, StormControlOptions } from '../storm/storm-o
 import type { ModelPrice } from '../pricing/model-price.interface.js';
 import type { PriceTable } from '../pricing/price-table.js';
 
-export interface LlmClientOptions {
-  /** The provider's API key. Required before `ResilientLlmClient` makes a call; never logged or traced. */
-  apiKey?: string;
-  /** An OpenAI-compatible endpoint, e.g. `https://api.openai.com/v1` (the SDK's default) or a relay. */
-  baseURL?: string;
-  /** Time one attempt may take before it is abandoned as a timeout, in milliseconds. Default 60 000. */
-  attemptTimeoutMs?: number;
-  /** Extra headers sent with every request (e.g. `OpenAI-Organization`). */
-  defaultHeaders?: Record<string, string>;
-}
+export type { LlmClientOptions };
 
 export interface ResilientLlmModuleOptions {
   /** How `ResilientLlmClient` reaches the provider. */
@@ -56,12 +48,12 @@ export interface ResilientLlmModuleOptions {
    * The caller's scope key (tenant, user, API key id, ...) for per-scope budgets: a request
    * header to read, or a function of the execution context. None by default (global only).
    */
-  scope?: { header?: string; extract?: (context: ExecutionContext) => string | undefined };
+  scope?: ScopeOptions;
 }
 
 /** Options after defaults and validation; what the module's providers receive. */
 export interface ResolvedResilientLlmOptions {
-  client: Readonly<Required<Pick<LlmClientOptions, 'attemptTimeoutMs'>> & Omit<LlmClientOptions, 'attemptTimeoutMs'>>;
+  client: ResolvedLlmClientOptions;
   backoff: ResolvedBackoffOptions;
   defaultModel: string;
   priceTable: PriceTable;
@@ -73,5 +65,5 @@ export interface ResolvedResilientLlmOptions {
   idempotency: ResolvedIdempotencyOptions;
   telemetry: { captureContent: boolean; providerName: string };
   stormControl: ResolvedStormOptions;
-  extractScope?: (context: ExecutionContext) => string | undefined;
+  extractScope?: ScopeExtractor;
 }

@@ -1,33 +1,30 @@
 import { DEFAULT_BACKOFF_OPTIONS } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
+import { longestCallMs, optionalBoolean, optionalNumber, optionalString, optionError } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
 import { buildPriceTable, findPrice } from '../pricing/price-table.js';
-import { DEFAULT_MAX_OUTPUT_TOKENS, checkMaxOutputTokens } from '../transport/adapters/output-cap.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, checkMaxOutputTokens } from '../guarded/output-cap.js';
 import { resolveBudgetOptions } from '../budget/budget-options.validation.js';
 import { resolveStorageOptions, redactUrl } from '../storage/storage-options.validation.js';
-import { resolveScopeExtractor } from './scope-extractor.js';
+import { resolveScopeExtractor } from '../http/scope-extractor.js';
 import { resolveIdempotencyOptions } from '../idempotency/idempotency-options.validation.js';
 import { resolveStormOptions } from '../storm/storm-options.validation.js';
 import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
-function optionalString(path: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ResilientLlmConfigurationError(path, `must be a string, got ${typeof value}`);
-  return value;
-}
 
 function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResilientLlmOptions['client'] {
   const client = raw ?? {};
   const baseURL = optionalString('client.baseURL', client.baseURL);
   if (baseURL !== undefined && !/^https?:$/.test(URL.parse(baseURL)?.protocol ?? '')) {
-    throw new ResilientLlmConfigurationError('client.baseURL', `must be an absolute http(s) URL, got "${redactUrl(baseURL)}"`);
+    throw optionError('client.baseURL', 'an absolute http(s) URL', `"${redactUrl(baseURL)}"`);
   }
-  const attemptTimeoutMs = client.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  if (typeof attemptTimeoutMs !== 'number' || !Number.isFinite(attemptTimeoutMs) || attemptTimeoutMs <= 0) {
-    throw new ResilientLlmConfigurationError('client.attemptTimeoutMs', `must be a number of milliseconds > 0, got ${String(attemptTimeoutMs)}`);
-  }
+  const attemptTimeoutMs = optionalNumber('client.attemptTimeoutMs', client.attemptTimeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, {
+    unit: 'milliseconds',
+    min: 0,
+    exclusiveMin: true,
+  });
   return Object.freeze({
     apiKey: optionalString('client.apiKey', client.apiKey),
     baseURL,
@@ -37,8 +34,7 @@ function resolveClient(raw: ResilientLlmModuleOptions['client']): ResolvedResili
 }
 
 function resolveTelemetry(raw: ResilientLlmModuleOptions['telemetry']): ResolvedResilientLlmOptions['telemetry'] {
-  const captureContent = raw?.captureContent ?? false;
-  if (typeof captureContent !== 'boolean') throw new ResilientLlmConfigurationError('telemetry.captureContent', `must be true or false, got ${String(captureContent)}`);
+  const captureContent = optionalBoolean('telemetry.captureContent', raw?.captureContent, false);
   const providerName = optionalString('telemetry.providerName', raw?.providerName) ?? 'openai';
   return { captureContent, providerName };
 }
@@ -70,7 +66,7 @@ export function resolveModuleOptions(raw: ResilientLlmModuleOptions | undefined)
     budget,
     strictBackoff: budget.strictBackoff,
     storage: resolveStorageOptions(options.storage),
-    idempotency: resolveIdempotencyOptions(options.idempotency, backoff.deadlineMs + client.attemptTimeoutMs),
+    idempotency: resolveIdempotencyOptions(options.idempotency, longestCallMs(backoff.deadlineMs, client.attemptTimeoutMs)),
     telemetry: resolveTelemetry(options.telemetry),
     stormControl: resolveStormOptions(options.stormControl, priceTable),
     extractScope: resolveScopeExtractor(options.scope),

@@ -1,25 +1,29 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import { RESILIENT_LLM_BUDGET_OBSERVER } from '../budget/budget-observer.interface.js';
 import { RetryAfterInterceptor } from '../errors/retry-after.interceptor.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
-import { IdempotencyPurger } from '../idempotency/idempotency-purger.js';
-import { RESILIENT_LLM_BUDGET_STORE } from '../storage/budget-store.interface.js';
-import { RESILIENT_LLM_IDEMPOTENCY_STORE } from '../storage/idempotency-store.interface.js';
+import { IdempotencyPurger } from './idempotency-purger.js';
+import { RESILIENT_LLM_BUDGET_STORE } from '../budget/budget-store.interface.js';
+import { RESILIENT_LLM_IDEMPOTENCY_STORE } from '../idempotency/idempotency-store.interface.js';
 import { ResilientLlmStorageHolder } from '../storage/storage-holder.js';
 import { TypeOrmBudgetStore } from '../storage/typeorm-budget.store.js';
 import { TypeOrmIdempotencyStore } from '../storage/typeorm-idempotency.store.js';
 import { HandlerDiscovery } from './handler-discovery.js';
 import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { CircuitTransitionTelemetry } from '../telemetry/circuit-transition.listener.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl } from '../storm/storm-control.js';
 import type { ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
 import { BackoffPolicy } from '../backoff/backoff.policy.js';
 import { ResilientLlmClient } from '../client/resilient-llm.client.js';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
+import { RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
+import { RESILIENT_LLM_IDEMPOTENCY_EVENTS } from '../idempotency/idempotency-events.js';
 import { GuardedInterceptor } from '../guarded/guarded.interceptor.js';
 import { HandlerRetries } from '../guarded/handler-retries.js';
-import { RequestExecutor } from '../guarded/request-executor.js';
+import { RequestExecutor } from '../transport/request-executor.js';
 import { AnswerReader } from '../transport/answer-reader.js';
 import { GuardedFetch } from '../transport/guarded-fetch.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
@@ -32,6 +36,7 @@ import {
 import { systemClock, systemRandom, systemSleeper } from '../time/system-time.js';
 import { ConfigurableModuleClass, RAW_OPTIONS_TOKEN } from './resilient-llm.module-definition.js';
 import { resolveModuleOptions } from './resilient-llm-options.validation.js';
+import { settingsProviders, settingsTokens } from './settings.providers.js';
 
 const publicProviders = [
   BackoffPolicy,
@@ -71,6 +76,7 @@ const storageProviders = [
   providers: [
     ...storageProviders,
     HandlerDiscovery,
+    CircuitTransitionTelemetry,
     IdempotencyPurger,
     AnswerReader,
     HandlerRetries,
@@ -81,6 +87,11 @@ const storageProviders = [
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
     { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
     { provide: RESILIENT_LLM_OPTIONS, inject: [RAW_OPTIONS_TOKEN], useFactory: resolveModuleOptions },
+    ...settingsProviders,
+    // Telemetry listens to the concerns through their own seams: none of them imports telemetry/.
+    { provide: RESILIENT_LLM_BUDGET_OBSERVER, useExisting: ResilientLlmTelemetry },
+    { provide: RESILIENT_LLM_CALL_EVENTS, useExisting: ResilientLlmTelemetry },
+    { provide: RESILIENT_LLM_IDEMPOTENCY_EVENTS, useExisting: ResilientLlmTelemetry },
     { provide: RESILIENT_LLM_CLOCK, useValue: systemClock },
     { provide: RESILIENT_LLM_SLEEPER, useValue: systemSleeper },
     { provide: RESILIENT_LLM_RANDOM, useValue: systemRandom },
@@ -88,6 +99,7 @@ const storageProviders = [
   ],
   exports: [
     RESILIENT_LLM_OPTIONS,
+    ...settingsTokens,
     RESILIENT_LLM_CLOCK,
     RESILIENT_LLM_SLEEPER,
     RESILIENT_LLM_RANDOM,

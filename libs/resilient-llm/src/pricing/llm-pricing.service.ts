@@ -1,15 +1,23 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { UnknownModelPriceError } from '../errors/unknown-model-price.error.js';
+import { InjectPricingSettings } from '../resilient-llm.constants.js';
+import type { PriceTable } from './price-table.js';
+import { UnknownModelPriceError } from './unknown-model-price.error.js';
 import { type PromptTokenizer, encodingOf, loadEncoding, promptTokenizerFor } from '../tokenizer/prompt-tokenizer.js';
 import { type MicroPrice, costMicroUsd, dearestRate, worstCaseMicroUsd } from './micro-price.js';
 import type { TokenUsage } from './model-price.interface.js';
 
 /** Prices token usage with the module's price table; an unknown model is an error, never a free call. */
+/** Pricing's slice of the resolved module options (token `RESILIENT_LLM_PRICING_SETTINGS`). */
+export interface PricingSettings {
+  readonly priceTable: PriceTable;
+  readonly defaultModel: string;
+  /** With a budget, prompts are counted: the default model's tokenizer is loaded at startup. */
+  readonly budget: { readonly enabled: boolean };
+}
+
 @Injectable()
 export class LlmPricing implements OnModuleInit {
-  constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
+  constructor(@InjectPricingSettings() private readonly options: PricingSettings) {}
 
   /** With a budget, the default model's encoding is loaded at startup, not on the first request. */
   async onModuleInit(): Promise<void> {

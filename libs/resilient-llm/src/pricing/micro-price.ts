@@ -1,6 +1,7 @@
 import type { TokenUsage } from './model-price.interface.js';
 
-const MICRO = 1_000_000;
+/** Micro-dollars per dollar: money is kept in integer micro-dollars, never in floats. */
+export const MICRO = 1_000_000;
 const MICRO_N = 1_000_000n;
 
 /** Rates in integer micro-dollars per million tokens, so that cost arithmetic never touches floats. */

@@ -1,4 +1,4 @@
-import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { checkNumber, optionError } from '../errors/option-checks.js';
 import { ENCODINGS, type EncodingName } from '../tokenizer/prompt-tokenizer.js';
 import { bundledPrice } from './bundled-prices.js';
 import { type MicroPrice, usdToMicro } from './micro-price.js';
@@ -57,10 +57,7 @@ export class PriceTable {
 }
 
 function toMicro(path: string, usd: unknown): number {
-  if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) {
-    throw new ResilientLlmConfigurationError(path, `must be a finite number of US dollars per million tokens >= 0, got ${String(usd)}`);
-  }
-  return usdToMicro(usd);
+  return usdToMicro(checkNumber(path, usd, { unit: 'US dollars per million tokens', min: 0 }));
 }
 
 function optionalMicro(path: string, usd: unknown, fallback: number): number {
@@ -74,16 +71,16 @@ function optionalMicro(path: string, usd: unknown, fallback: number): number {
  */
 export function buildPriceTable(pricing: Record<string, ModelPrice> | undefined, optionPath = 'pricing', at = new Date()): PriceTable {
   if (pricing !== undefined && (typeof pricing !== 'object' || pricing === null)) {
-    throw new ResilientLlmConfigurationError(optionPath, 'must be an object of { [model]: { inputUsdPerMTok, outputUsdPerMTok } }');
+    throw optionError(optionPath, 'an object of { [model]: { inputUsdPerMTok, outputUsdPerMTok } }', pricing);
   }
   const overrides = new Map<string, Override>();
   for (const [model, entry] of Object.entries(pricing ?? {})) {
     const path = `${optionPath}.${model}`;
     if (typeof entry !== 'object' || entry === null) {
-      throw new ResilientLlmConfigurationError(path, 'must be { inputUsdPerMTok, outputUsdPerMTok, cachedInputUsdPerMTok?, cacheWriteUsdPerMTok?, reasoningUsdPerMTok?, encoding? }');
+      throw optionError(path, '{ inputUsdPerMTok, outputUsdPerMTok, cachedInputUsdPerMTok?, cacheWriteUsdPerMTok?, reasoningUsdPerMTok?, encoding? }', entry);
     }
     if (entry.encoding !== undefined && !ENCODINGS.includes(entry.encoding)) {
-      throw new ResilientLlmConfigurationError(`${path}.encoding`, `must be one of ${ENCODINGS.map((name) => `'${name}'`).join(', ')}, got ${String(entry.encoding)}`);
+      throw optionError(`${path}.encoding`, `one of ${ENCODINGS.map((name) => `'${name}'`).join(', ')}`, entry.encoding);
     }
     const input = toMicro(`${path}.inputUsdPerMTok`, entry.inputUsdPerMTok);
     const output = toMicro(`${path}.outputUsdPerMTok`, entry.outputUsdPerMTok);

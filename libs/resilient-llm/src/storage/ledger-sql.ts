@@ -1,5 +1,5 @@
 import type { BudgetWindowKind } from '../budget/budget-window.js';
-import type { BudgetRefusal, BudgetWindowSnapshot, LeaseRenewal } from './budget-store.interface.js';
+import type { BudgetRefusal, BudgetWindowSnapshot, LeaseRenewal } from '../budget/budget-store.interface.js';
 import type { SqlStatements } from './sql-statements.js';
 
 const RESERVATIONS = 'resilient_llm_budget_reservation';

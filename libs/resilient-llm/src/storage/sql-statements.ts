@@ -1,6 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { type OwnConnectionSettings, type SqliteConnection, SqliteStatements, type StatementResult } from './sqlite-statements.js';
-import { storeRefusedStatement } from './store-failure.js';
+import { storeRefusedStatement } from '../errors/store-failure.js';
 
 const DEADLOCK = '40P01';
 

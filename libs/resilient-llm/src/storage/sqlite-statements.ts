@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { OwnConnectionSettings, PreparedStatement, SqliteConnection, StatementResult } from './sqlite-connection.interface.js';
-import { isSqliteBusy } from './store-failure.js';
+import { isSqliteBusy } from '../errors/store-failure.js';
 
 export type { OwnConnectionSettings, PreparedStatement, SqliteConnection, StatementResult };
 

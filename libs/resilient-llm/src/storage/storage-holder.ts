@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectStorageSettings } from '../resilient-llm.constants.js';
+import type { StorageSettings } from './storage-options.interface.js';
 import { ResilientLlmStorage } from './resilient-llm-storage.js';
 
 /**
@@ -11,7 +11,7 @@ import { ResilientLlmStorage } from './resilient-llm-storage.js';
 export class ResilientLlmStorageHolder implements OnApplicationShutdown {
   private opening?: Promise<ResilientLlmStorage>;
 
-  constructor(@InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions) {}
+  constructor(@InjectStorageSettings() private readonly options: StorageSettings) {}
 
   open(): Promise<ResilientLlmStorage> {
     if (!this.opening) {

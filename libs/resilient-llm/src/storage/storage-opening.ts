@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { SYNC_LOCK_WAIT_MS } from './sqlite-statements.js';
-import { isSqliteBusy } from './store-failure.js';
+import { isSqliteBusy } from '../errors/store-failure.js';
 import type { ResolvedStorageOptions } from './storage-options.interface.js';
 
 // Any constant: replicas starting together take turns running the migrations.

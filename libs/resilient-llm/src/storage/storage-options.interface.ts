@@ -31,3 +31,8 @@ export type ResolvedStorageOptions =
   | { kind: 'sqlite'; database: string; busyTimeoutMs: number; maxWaitMs: number }
   | { kind: 'postgres'; url: string; maxWaitMs: number }
   | { kind: 'external'; dataSource: DataSource; maxWaitMs: number };
+
+/** The storage holder's slice of the resolved module options (token `RESILIENT_LLM_STORAGE_SETTINGS`). */
+export interface StorageSettings {
+  readonly storage: ResolvedStorageOptions;
+}

@@ -8,7 +8,7 @@ import type {
   LeaseRenewal,
   NewReservation,
   Settlement,
-} from './budget-store.interface.js';
+} from '../budget/budget-store.interface.js';
 import { RENEWAL_BATCH, WINDOW_COLUMNS, type WindowRecord, expiryStatement, refusalIn, renewalStatement, toSnapshot } from './ledger-sql.js';
 
 const EXPIRY_BATCH = 100;

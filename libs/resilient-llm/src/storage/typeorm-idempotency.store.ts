@@ -1,4 +1,4 @@
-import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from './idempotency-store.interface.js';
+import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../idempotency/idempotency-store.interface.js';
 import type { ResilientLlmStorageHolder } from './storage-holder.js';
 import { SqlStatements } from './sql-statements.js';
 

@@ -1,4 +1,4 @@
-import { ConcurrencyLimitException } from '../errors/concurrency-limit.exception.js';
+import { ConcurrencyLimitException } from './concurrency-limit.exception.js';
 
 interface Waiter {
   cap: number;

@@ -1,4 +1,4 @@
-import { CircuitOpenException } from '../errors/circuit-open.exception.js';
+import { CircuitOpenException } from './circuit-open.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
 import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { CircuitGate, type CircuitPass } from './circuit-gate.js';

@@ -1,4 +1,4 @@
-import { CircuitOpenException } from '../errors/circuit-open.exception.js';
+import { CircuitOpenException } from './circuit-open.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
 import type { Clock } from '../time/clock.interface.js';
 import { systemClock } from '../time/system-time.js';

@@ -1,4 +1,4 @@
-import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
+import { optionalChoice, optionalNumber, optionError } from '../errors/option-checks.js';
 
 /** What a request meets while its upstream's circuit is open. */
 export interface OpenCircuitSettings {
@@ -24,24 +24,16 @@ export const DEFAULT_OPEN_CIRCUIT: Readonly<OpenCircuitSettings> = Object.freeze
 // Above this a timer fires at once (Node clamps it to 1 ms), so a longer ramp would be no ramp at all.
 const MAX_TIMER_MS = 2_147_483_647;
 
-function wholeNumber(option: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new ResilientLlmConfigurationError(option, `must be a whole number >= 0 and <= ${max}, got ${String(value)}`);
-  }
-  return value;
-}
+const wholeNumber = (option: string, value: unknown, fallback: number, max: number): number =>
+  optionalNumber(option, value, fallback, { integer: true, min: 0, max });
 
 /** Checks the open-circuit options under `path` (e.g. `stormControl`) and fills in the defaults. */
 export function resolveOpenCircuitOptions(raw: OpenCircuitOptions | undefined, path = 'stormControl'): OpenCircuitSettings {
   const options = raw ?? {};
-  const whenOpen = options.whenOpen ?? DEFAULT_OPEN_CIRCUIT.whenOpen;
-  if (whenOpen !== 'wait' && whenOpen !== 'fail') {
-    throw new ResilientLlmConfigurationError(`${path}.whenOpen`, `must be "wait" or "fail", got ${String(whenOpen)}`);
-  }
+  const whenOpen = optionalChoice(`${path}.whenOpen`, options.whenOpen, ['wait', 'fail'], DEFAULT_OPEN_CIRCUIT.whenOpen);
   const openCircuit = options.openCircuit ?? {};
   if (typeof openCircuit !== 'object' || openCircuit === null) {
-    throw new ResilientLlmConfigurationError(`${path}.openCircuit`, `must be an object, got ${String(openCircuit)}`);
+    throw optionError(`${path}.openCircuit`, 'an object', openCircuit);
   }
   return {
     whenOpen,

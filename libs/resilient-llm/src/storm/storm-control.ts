@@ -1,9 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FailureClassification } from '../backoff/error-classifier.js';
-import { CircuitOpenException } from '../errors/circuit-open.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { CircuitOpenException } from './circuit-open.exception.js';
+import { InjectClock, InjectStormSettings } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -14,6 +12,7 @@ import { readRateLimits, readRetryAfterMs } from './pacing/rate-limit-headers.js
 import { RatePacer } from './pacing/rate-pacer.js';
 import { FleetSharing } from './fleet/fleet-sharing.js';
 import { RetryBudget, type RetryAllowance } from './retry-budget.js';
+import type { StormSettings } from './storm-options.interface.js';
 import { type CircuitTransitionListener, type UpstreamPass, upstreamPass } from './upstream-pass.js';
 
 export type { CircuitTransition, CircuitTransitionListener, UpstreamPass } from './upstream-pass.js';
@@ -42,9 +41,8 @@ export class StormControl implements OnApplicationShutdown {
   private readonly fleet?: FleetSharing;
 
   constructor(
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectStormSettings() private readonly options: StormSettings,
     @InjectClock() private readonly clock: Clock,
-    private readonly telemetry: ResilientLlmTelemetry,
   ) {
     this.upstream = options.client.baseURL ?? 'https://api.openai.com/v1';
     const fleet = options.stormControl.fleet;
@@ -174,7 +172,6 @@ export class StormControl implements OnApplicationShutdown {
     if (!circuit) {
       const breaker = new CircuitBreaker(settings, (from, to, info) => {
         if (!info.remote) this.fleet?.published(key, to);
-        this.telemetry.circuitTransition(model, from, to);
         const event = { model, from, to, atMs: this.clock.now(), remote: info.remote };
         for (const listener of this.transitionListeners) listener(event);
       });

@@ -67,3 +67,12 @@ export interface ResolvedStormOptions {
   pacing?: ResolvedPacingOptions;
   fleet?: ResolvedFleetOptions;
 }
+
+/** Storm control's slice of the resolved module options (token `RESILIENT_LLM_STORM_SETTINGS`). */
+export interface StormSettings {
+  readonly stormControl: ResolvedStormOptions;
+  /** Strict mode's cheaper model, preferred over the first fallback. */
+  readonly budget: { readonly fallbackModel?: string };
+  /** The upstream whose circuits and budgets these are. */
+  readonly client: { readonly baseURL?: string };
+}

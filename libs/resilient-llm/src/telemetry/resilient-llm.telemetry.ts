@@ -1,65 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import {
-  type Attributes,
-  type Counter,
-  type Histogram,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  metrics,
-  trace,
-} from '@opentelemetry/api';
-import type { FailureClassification } from '../backoff/error-classifier.js';
-import type { DelaySource } from '../backoff/backoff.policy.js';
+import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
+import type { BudgetObserver } from '../budget/budget-observer.interface.js';
 import { scopeKeyOf } from '../budget/budget-scope.js';
 import type { BudgetWindowStatus } from '../budget/budget-status.interface.js';
-import type { BudgetExhaustedException } from '../errors/budget-exhausted.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import type {
+  AttemptFailureEvent,
+  BackoffEvent,
+  CallEndEvent,
+  CompletionEvent,
+  GuardedCallEvents,
+} from '../guarded/guarded-call-events.js';
+import type { IdempotencyEvents, IdempotencyOutcome } from '../idempotency/idempotency-events.js';
+import { InjectClock, InjectTelemetrySettings } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
 import * as semconv from './semconv.js';
-import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MetricNames, SpanNames } from './telemetry.names.js';
-
-const MAX_GAUGED_WINDOWS = 1_000;
-
-interface Instruments {
-  calls: Counter;
-  attempts: Counter;
-  retries: Counter;
-  budgetRejections: Counter;
-  cost: Counter;
-  backoffDelay: Histogram;
-  tokenUsage: Histogram;
-  circuitTransitions: Counter;
-  retryBudgetDenials: Counter;
-}
-
-export interface CompletionTelemetry {
-  /** `gen_ai.operation.name`; `chat` when omitted. */
-  operation?: string;
-  requestModel: string;
-  responseModel?: string;
-  responseId?: string;
-  inputTokens: number;
-  outputTokens: number;
-  /** Only with `telemetry.captureContent`. */
-  input?: unknown;
-  output?: unknown;
-}
-
-/** Budget figures of the window closest to its limit, as span attributes. */
-function budgetAttributes(window: BudgetWindowStatus | undefined): Attributes {
-  if (!window) return {};
-  return {
-    [AttributeNames.BUDGET_STATUS]: window.state,
-    [AttributeNames.BUDGET_SPENT]: window.spentMicroUsd,
-    [AttributeNames.BUDGET_RESERVED]: window.reservedMicroUsd,
-    [AttributeNames.BUDGET_LIMIT]: window.limitMicroUsd,
-    [AttributeNames.BUDGET_RATIO]: window.ratio,
-    [AttributeNames.BUDGET_WINDOW]: `${window.scope}/${window.window}/${window.period}`,
-  };
-}
+import type { TelemetrySettings } from './telemetry-settings.interface.js';
+import { type BudgetRatios, type Instruments, budgetAttributes, createInstruments, errorType, gaugeBudgetRatios } from './telemetry-instruments.js';
+import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, SpanNames } from './telemetry.names.js';
 
 /**
  * Spans and metrics through `@opentelemetry/api` only: with no SDK registered every call here
@@ -67,37 +25,20 @@ function budgetAttributes(window: BudgetWindowStatus | undefined): Attributes {
  * as long as the sleep it stands for.
  */
 @Injectable()
-export class ResilientLlmTelemetry {
+export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEvents, BudgetObserver {
   private readonly tracer = trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
   private instruments?: Instruments;
   /** Latest ratio per scope and window, for the observable gauge. */
-  private readonly budgetRatios = new Map<string, { ratio: number; attributes: Attributes }>();
+  private readonly budgetRatios: BudgetRatios = new Map();
 
   constructor(
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTelemetrySettings() private readonly options: TelemetrySettings,
     @InjectClock() private readonly clock: Clock,
   ) {}
 
   /** Created on first use: the metrics API has no proxy, and the app's SDK may start after this module. */
   private get metrics(): Instruments {
-    if (this.instruments) return this.instruments;
-    const meter = metrics.getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
-    meter
-      .createObservableGauge(MetricNames.BUDGET_RATIO, { description: 'Spent plus reserved over the limit, per scope and window', unit: '1' })
-      .addCallback((result) => {
-        for (const { ratio, attributes } of this.budgetRatios.values()) result.observe(ratio, attributes);
-      });
-    this.instruments = {
-      calls: meter.createCounter(MetricNames.CALLS, { description: 'Guarded calls, by outcome' }),
-      attempts: meter.createCounter(MetricNames.ATTEMPTS, { description: 'Upstream attempts, by outcome' }),
-      retries: meter.createCounter(MetricNames.RETRIES, { description: 'Attempts after the first, by the failure that caused them' }),
-      budgetRejections: meter.createCounter(MetricNames.BUDGET_REJECTIONS, { description: 'Calls refused by a budget window' }),
-      cost: meter.createCounter(MetricNames.COST, { description: 'Money spent by guarded calls', unit: '{microdollar}' }),
-      backoffDelay: meter.createHistogram(MetricNames.BACKOFF_DELAY, { description: 'Backoff delays slept', unit: 'ms' }),
-      tokenUsage: meter.createHistogram(semconv.METRIC_GEN_AI_CLIENT_TOKEN_USAGE, { description: 'Tokens used per completion', unit: '{token}' }),
-      circuitTransitions: meter.createCounter(MetricNames.CIRCUIT_TRANSITIONS, { description: 'Circuit breaker state changes, by new state' }),
-      retryBudgetDenials: meter.createCounter(MetricNames.RETRY_BUDGET_DENIALS, { description: 'Retries the retry budget refused' }),
-    };
+    this.instruments ??= createInstruments(this.budgetRatios);
     return this.instruments;
   }
 
@@ -139,7 +80,7 @@ export class ResilientLlmTelemetry {
   }
 
   /** What the upstream answered, on the attempt that got it. */
-  completion(attemptSpan: Span | undefined, completion: CompletionTelemetry): void {
+  completion(attemptSpan: Span | undefined, completion: CompletionEvent): void {
     attemptSpan?.setAttributes({
       [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel,
       ...(completion.responseModel && { [semconv.ATTR_GEN_AI_RESPONSE_MODEL]: completion.responseModel }),
@@ -163,7 +104,7 @@ export class ResilientLlmTelemetry {
     if (waits.pacedMs > 0) span.setAttribute(AttributeNames.PACING_WAITED_MS, Math.round(waits.pacedMs));
   }
 
-  endAttempt(span: Span, model: string, failure?: { classification: FailureClassification; retrying: boolean }): void {
+  endAttempt(span: Span, model: string, failure?: AttemptFailureEvent): void {
     if (failure) {
       const { classification } = failure;
       span.setAttributes({
@@ -182,7 +123,7 @@ export class ResilientLlmTelemetry {
   }
 
   /** A backoff span exactly as long as the sleep, made once it is over. */
-  backoff(callSpan: Span, sleep: { startedAt: number; delayMs: number; source: DelaySource; strategy: string }): void {
+  backoff(callSpan: Span, sleep: BackoffEvent): void {
     const strategy = sleep.source === 'computed' ? sleep.strategy : 'server';
     this.tracer
       .startSpan(
@@ -236,21 +177,14 @@ export class ResilientLlmTelemetry {
 
   /** The latest state of budget windows, for the `resilient_llm.budget.ratio` gauge. */
   observeBudget(windows: BudgetWindowStatus[]): void {
-    for (const window of windows) {
-      // Scope keys come from requests: keep the gauge's cardinality bounded.
-      if (this.budgetRatios.size >= MAX_GAUGED_WINDOWS && !this.budgetRatios.has(`${window.scope}|${window.window}`)) continue;
-      this.budgetRatios.set(`${window.scope}|${window.window}`, {
-        ratio: window.ratio,
-        attributes: { [AttributeNames.SCOPE]: window.scope, [AttributeNames.BUDGET_WINDOW]: window.window },
-      });
-    }
+    gaugeBudgetRatios(this.budgetRatios, windows);
   }
 
   strict(callSpan: Span): void {
     callSpan.setAttribute(AttributeNames.STRICT, true);
   }
 
-  endCall(span: Span, result: { outcome: string; attempts: number; costMicro: number; wasteMicro: number; model: string; giveUpReason?: string; error?: unknown }): void {
+  endCall(span: Span, result: CallEndEvent): void {
     span.setAttributes({
       [AttributeNames.OUTCOME]: result.outcome,
       [AttributeNames.ATTEMPTS]: result.attempts,
@@ -291,7 +225,7 @@ export class ResilientLlmTelemetry {
     return this.tracer.startSpan(SpanNames.IDEMPOTENCY, { startTime: this.clock.now(), attributes: { ...COMMON_ATTRIBUTES } });
   }
 
-  idempotencyOutcome(span: Span, outcome: 'hit' | 'miss' | 'conflict' | 'mismatch'): void {
+  idempotencyOutcome(span: Span, outcome: IdempotencyOutcome): void {
     span.setAttribute(AttributeNames.IDEMPOTENCY_OUTCOME, outcome);
     span.addEvent(EventNames.IDEMPOTENCY, { [AttributeNames.IDEMPOTENCY_OUTCOME]: outcome }, this.clock.now());
   }
@@ -299,10 +233,4 @@ export class ResilientLlmTelemetry {
   endSpan(span: Span): void {
     span.end(this.clock.now());
   }
-}
-
-function errorType(error: unknown): string {
-  const body = (error as { getResponse?: () => unknown }).getResponse?.();
-  if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') return (body as { code: string }).code;
-  return (error as Error)?.constructor?.name ?? 'Error';
 }

@@ -1,15 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { type FailureClassification, classifyStreamError } from '../backoff/error-classifier.js';
-import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
+import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
 import type { GuardedCall } from '../guarded/guarded-call.context.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { InjectTransportSettings } from '../resilient-llm.constants.js';
+import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
 import { type JsonBody, parseJsonObject, tokensOfText } from './adapters/index.js';
 import { type StreamOutcome, tapEventStream } from './event-stream-tap.js';
 import type { UpstreamRequest } from './upstream-request.js';
+import type { TransportSettings } from './transport-settings.interface.js';
 
 export interface AcceptedAttempt {
   model: string;
@@ -40,8 +40,8 @@ const isJson = (response: Response) => (response.headers.get('content-type') ?? 
 @Injectable()
 export class AnswerReader {
   constructor(
-    private readonly telemetry: ResilientLlmTelemetry,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @Inject(RESILIENT_LLM_CALL_EVENTS) private readonly events: GuardedCallEvents,
+    @InjectTransportSettings() private readonly options: TransportSettings,
   ) {}
 
   async accept(call: GuardedCall, request: UpstreamRequest, response: Response, attempt: AcceptedAttempt): Promise<Response> {
@@ -67,7 +67,7 @@ export class AnswerReader {
   private finishPlain(call: GuardedCall, request: UpstreamRequest, attempt: AcceptedAttempt): void {
     if (!request.adapter && request.costs) call.recordCharge(attempt.model, request.worstCaseMicro(attempt.model, call.budget.estimateMicro));
     attempt.record();
-    if (attempt.ownsSpan && attempt.span) this.telemetry.endAttempt(attempt.span, attempt.model);
+    if (attempt.ownsSpan && attempt.span) this.events.endAttempt(attempt.span, attempt.model);
     attempt.done();
   }
 
@@ -100,7 +100,7 @@ export class AnswerReader {
         call.recordUsage(attempt.model, usage, !outcome.usage);
         this.completion(request, body, attempt, { ...usage, responseModel: outcome.responseModel, responseId: outcome.responseId });
         attempt.record(classification && call.failure, classification);
-        if (attempt.ownsSpan && attempt.span) this.telemetry.endAttempt(attempt.span, attempt.model, classification && { classification, retrying: false });
+        if (attempt.ownsSpan && attempt.span) this.events.endAttempt(attempt.span, attempt.model, classification && { classification, retrying: false });
       } finally {
         attempt.done();
       }
@@ -128,7 +128,7 @@ export class AnswerReader {
 
   private completion(request: UpstreamRequest, body: JsonBody, attempt: AcceptedAttempt, usage: TokenUsage & { responseModel?: string; responseId?: string }, answer?: JsonBody): void {
     const content = this.options.telemetry.captureContent ? request.adapter!.contentOf(body, answer) : {};
-    this.telemetry.completion(attempt.span, {
+    this.events.completion(attempt.span, {
       operation: request.operation,
       requestModel: attempt.model,
       responseModel: usage.responseModel ?? (typeof answer?.model === 'string' ? answer.model : undefined),

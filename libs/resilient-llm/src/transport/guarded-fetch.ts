@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GuardedCallRunner } from '../guarded/guarded-call.runner.js';
 import { type GuardedCall, activeGuardedCall } from '../guarded/guarded-call.context.js';
-import { RequestExecutor } from '../guarded/request-executor.js';
+import { RequestExecutor } from './request-executor.js';
 import { upstreamIdempotencyKey } from '../idempotency/idempotency-key.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
-import { InjectResilientLlmOptions } from '../resilient-llm.constants.js';
+import { InjectTransportSettings } from '../resilient-llm.constants.js';
 import { type EndpointAdapter, type JsonBody, type PromptCount, adapterFor, parseJsonObject } from './adapters/index.js';
 import { requestOverrides } from './request-overrides.js';
 import type { UpstreamRequest } from './upstream-request.js';
+import type { TransportSettings } from './transport-settings.interface.js';
 
 interface OutgoingRequest {
   url: string;
@@ -40,7 +40,7 @@ export class GuardedFetch {
     private readonly runner: GuardedCallRunner,
     private readonly executor: RequestExecutor,
     private readonly pricing: LlmPricing,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTransportSettings() private readonly options: TransportSettings,
   ) {}
 
   private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {

@@ -1,3 +1,5 @@
+import { hasBrand } from '../../errors/brand.js';
+
 const brand = Symbol.for('resilient-llm.FleetUnavailableError');
 
 /**
@@ -18,5 +20,4 @@ export class FleetUnavailableError extends Error {
   }
 }
 
-export const isFleetUnavailableError = (error: unknown): error is FleetUnavailableError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isFleetUnavailableError = (error: unknown): error is FleetUnavailableError => hasBrand(error, brand);

@@ -1,3 +1,5 @@
+import { hasBrand } from '../../errors/brand.js';
+
 const brand = Symbol.for('resilient-llm.RateLimitWaitExceededError');
 
 /** `deadline`: capacity comes later than the request may wait. `queue_full`: too many requests wait already. */
@@ -28,5 +30,4 @@ export class RateLimitWaitExceededError extends Error {
   }
 }
 
-export const isRateLimitWaitExceededError = (error: unknown): error is RateLimitWaitExceededError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isRateLimitWaitExceededError = (error: unknown): error is RateLimitWaitExceededError => hasBrand(error, brand);

@@ -1,23 +1,23 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import { mayBeBilledUnseen } from '../budget/unseen-billing.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
-import { LlmCallFailedException } from '../errors/llm-call-failed.exception.js';
-import type { ResolvedResilientLlmOptions } from '../module/resilient-llm-options.interface.js';
-import { InjectClock, InjectResilientLlmOptions, InjectSleeper } from '../resilient-llm.constants.js';
+import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
+import { InjectClock, InjectTransportSettings, InjectSleeper } from '../resilient-llm.constants.js';
 import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
-import { ResilientLlmTelemetry } from '../telemetry/resilient-llm.telemetry.js';
+import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
-import { AnswerReader } from '../transport/answer-reader.js';
-import { parseJsonObject } from '../transport/adapters/index.js';
-import type { UpstreamRequest } from '../transport/upstream-request.js';
-import type { GuardedCall } from './guarded-call.context.js';
+import { AnswerReader } from './answer-reader.js';
+import { parseJsonObject } from './adapters/index.js';
+import type { UpstreamRequest } from './upstream-request.js';
+import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import { attemptError } from './attempt-error.js';
-import { decideRetry } from './retry-decision.js';
-import { failureFor } from './call-failure.js';
+import { decideRetry } from '../guarded/retry-decision.js';
+import { failureFor } from '../guarded/call-failure.js';
+import type { TransportSettings } from './transport-settings.interface.js';
 
 interface AttemptOutcome {
   /** The upstream's answer; a failed one is kept whole, to hand back to the SDK on give-up. */
@@ -41,10 +41,10 @@ export class RequestExecutor {
   constructor(
     private readonly policy: BackoffPolicy,
     private readonly storm: StormControl,
-    private readonly telemetry: ResilientLlmTelemetry,
+    @Inject(RESILIENT_LLM_CALL_EVENTS) private readonly events: GuardedCallEvents,
     private readonly answers: AnswerReader,
     private readonly stalls: EventLoopStallMonitor,
-    @InjectResilientLlmOptions() private readonly options: ResolvedResilientLlmOptions,
+    @InjectTransportSettings() private readonly options: TransportSettings,
     @InjectClock() private readonly clock: Clock,
     @InjectSleeper() private readonly sleeper: Sleeper,
   ) {}
@@ -64,9 +64,9 @@ export class RequestExecutor {
       }
       if (handlerRetries) return this.handBack(outcome);
       let { decision, budgetDenied } = decideRetry(this.policy, retryBudget, { attemptsMade: attempt, startedAtMs: call.startedAtMs, previousDelayMs }, outcome.error, call.backoff, outcome.classification?.localStallMs);
-      if (budgetDenied) this.telemetry.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
+      if (budgetDenied) this.events.retryBudgetDenied(call.span, outcome.model, retryBudget!.available);
       if (decision.retry && !request.resendable) decision = notResendable(decision.classification);
-      this.telemetry.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
+      this.events.endAttempt(outcome.span!, outcome.model, { classification: decision.classification, retrying: decision.retry });
       if (!decision.retry) {
         call.giveUpReason = decision.reason;
         call.failure = failureFor(decision, call.attempts.length, outcome.error);
@@ -77,21 +77,16 @@ export class RequestExecutor {
       try {
         await this.sleeper.sleep(decision.delayMs, signal);
       } finally {
-        this.telemetry.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
+        this.events.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
       }
     }
   }
 
   /**
-   * One try. Never sent once the call's deadline has passed (checked again after a queue wait).
-   * From its headroom to its end the attempt holds the call open, so the call cannot settle
-   * while a request it made may still be billed.
+   * Budget headroom for the request's worst case, then storm control's pass (circuit, pacing,
+   * a concurrency slot); what was taken is given back if either refuses or the deadline passes.
    */
-  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
-    if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
-    const handlerRetries = call.settings.retry === 'handler';
-    const model = this.modelFor(call, request);
-    const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
+  private async admit(call: GuardedCall, request: UpstreamRequest, model: string, worstMicro: number, requestSignal: AbortSignal) {
     const releaseHold = call.hold();
     let freeHeadroom: () => void = () => undefined;
     let pass: UpstreamPass | undefined;
@@ -105,7 +100,32 @@ export class RequestExecutor {
       releaseHold();
       throw error;
     }
-    const admitted = pass;
+    return { pass, freeHeadroom, releaseHold };
+  }
+
+  /** What a failed attempt was, told to storm control; charged as waste when the provider may have billed it unseen. */
+  private classifyFailed(call: GuardedCall, failed: AttemptOutcome, admitted: UpstreamPass, stalledMs: number, worstMicro: number): FailureClassification {
+    const classification = classifyFailure(failed.error);
+    // A 429 that says the quota is gone (insufficient_quota) is not a rate to pace to.
+    if (failed.response) admitted.observe(failed.response.headers, classification.kind === 'rate_limited');
+    if (stalledMs >= this.options.stormControl.localStallMs) classification.localStallMs = stalledMs;
+    admitted.report(classification);
+    // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
+    if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;
+    return classification;
+  }
+
+  /**
+   * One try. Never sent once the call's deadline has passed (checked again after a queue wait).
+   * From its headroom to its end the attempt holds the call open, so the call cannot settle
+   * while a request it made may still be billed.
+   */
+  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
+    if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
+    const handlerRetries = call.settings.retry === 'handler';
+    const model = this.modelFor(call, request);
+    const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
+    const { pass: admitted, freeHeadroom, releaseHold } = await this.admit(call, request, model, worstMicro, requestSignal);
     const stall = this.stalls.watch();
     const done = () => {
       stall.stop();
@@ -113,8 +133,8 @@ export class RequestExecutor {
       freeHeadroom();
       releaseHold();
     };
-    const span = handlerRetries ? call.attemptSpan : this.telemetry.startAttempt(call.span, attempt, model, request.operation);
-    if (span) this.telemetry.heldBeforeAttempt(span, admitted);
+    const span = handlerRetries ? call.attemptSpan : this.events.startAttempt(call.span, attempt, model, request.operation);
+    if (span) this.events.heldBeforeAttempt(span, admitted);
     const startedAt = this.clock.now();
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const timer = new AbortController();
@@ -134,7 +154,7 @@ export class RequestExecutor {
     try {
       const signal = AbortSignal.any([requestSignal, timer.signal]);
       const send = () => request.send(model, signal);
-      const sent = await (span ? this.telemetry.within(span, send) : send());
+      const sent = await (span ? this.events.within(span, send) : send());
       if (sent.ok) {
         admitted.observe(sent.headers, false);
         admitted.report();
@@ -150,14 +170,8 @@ export class RequestExecutor {
     } finally {
       clearTimeout(timeout);
     }
-    const classification = classifyFailure(failed.error);
-    // A 429 that says the quota is gone (insufficient_quota) is not a rate to pace to.
-    if (failed.response) admitted.observe(failed.response.headers, classification.kind === 'rate_limited');
     const stalledMs = timer.signal.aborted && !requestSignal.aborted ? stall.longestStallMs() : 0;
-    if (stalledMs >= this.options.stormControl.localStallMs) classification.localStallMs = stalledMs;
-    admitted.report(classification);
-    // Sent with no answer to say what it used (timed out, aborted, cut off): the provider may have billed it all. Charged, as waste.
-    if (call.budget.reservation && mayBeBilledUnseen(failed, classification, this.options.budget)) call.budget.chargedMicro += worstMicro;
+    const classification = this.classifyFailed(call, failed, admitted, stalledMs, worstMicro);
     record(failed.error, classification);
     done();
     return { ...failed, classification };
@@ -171,7 +185,7 @@ export class RequestExecutor {
     const requested = request.model ?? call.settings.model;
     const wanted = call.strict && request.adapter?.operation === 'chat' ? this.storm.strictModel(requested) : requested;
     const model = this.storm.chooseModel(wanted);
-    if (model !== wanted) this.telemetry.fallback(call.span, wanted, model);
+    if (model !== wanted) this.events.fallback(call.span, wanted, model);
     return model;
   }
 

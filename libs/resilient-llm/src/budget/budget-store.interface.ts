@@ -1,4 +1,4 @@
-import type { BudgetWindowKind } from '../budget/budget-window.js';
+import type { BudgetWindowKind } from './budget-window.js';
 
 export interface BudgetWindowRow {
   id: string;

@@ -1,5 +1,5 @@
-import { StoreFileReplacedError } from '../errors/store-file-replaced.error.js';
-import { StoreWaitExceededError } from '../errors/store-wait-exceeded.error.js';
+import { StoreFileReplacedError } from './store-file-replaced.error.js';
+import { StoreWaitExceededError } from './store-wait-exceeded.error.js';
 import { isSqliteBusy, storeRefusedStatement } from './store-failure.js';
 
 const coded = (code: string) => Object.assign(new Error(code), { code });

@@ -1,4 +1,4 @@
-import { isStoreWaitExceededError } from '../errors/store-wait-exceeded.error.js';
+import { isStoreWaitExceededError } from './store-wait-exceeded.error.js';
 import { withinStoreWait } from './store-wait.js';
 
 describe('withinStoreWait', () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { HandlerDiscovery } from '../module/handler-discovery.js';
+import { HandlerDiscovery } from './handler-discovery.js';
 import { InjectClock } from '../resilient-llm.constants.js';
-import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE } from '../storage/idempotency-store.interface.js';
+import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE } from '../idempotency/idempotency-store.interface.js';
 import type { Clock } from '../time/clock.interface.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;

@@ -1,4 +1,4 @@
-import { StoreWaitExceededError } from '../errors/store-wait-exceeded.error.js';
+import { StoreWaitExceededError } from './store-wait-exceeded.error.js';
 
 /**
  * Runs `operation` for at most `waitMs` (real time: a store hangs in real time, whatever the

@@ -1,8 +1,9 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { scopeKeyOf } from '../budget/budget-scope.js';
-import type { BudgetWindowKind } from '../budget/budget-window.js';
+import { scopeKeyOf } from './budget-scope.js';
+import type { BudgetWindowKind } from './budget-window.js';
 import { microUsdToUsd as usd } from '../pricing/micro-price.js';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { hasBrand } from '../errors/brand.js';
 
 const brand = Symbol.for('resilient-llm.BudgetExhaustedException');
 
@@ -70,5 +71,4 @@ export class BudgetExhaustedException extends HttpException implements RetryAfte
   }
 }
 
-export const isBudgetExhaustedException = (error: unknown): error is BudgetExhaustedException =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isBudgetExhaustedException = (error: unknown): error is BudgetExhaustedException => hasBrand(error, brand);

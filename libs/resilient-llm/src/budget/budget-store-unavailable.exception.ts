@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
-import { isStoreFileReplacedError } from './store-file-replaced.error.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { isStoreFileReplacedError } from '../errors/store-file-replaced.error.js';
+import { hasBrand } from '../errors/brand.js';
 
 const brand = Symbol.for('resilient-llm.BudgetStoreUnavailableException');
 
@@ -28,5 +29,4 @@ export class BudgetStoreUnavailableException extends HttpException implements Re
   }
 }
 
-export const isBudgetStoreUnavailableException = (error: unknown): error is BudgetStoreUnavailableException =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isBudgetStoreUnavailableException = (error: unknown): error is BudgetStoreUnavailableException => hasBrand(error, brand);

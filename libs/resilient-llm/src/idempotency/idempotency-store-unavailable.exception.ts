@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { hasBrand } from '../errors/brand.js';
 
 const brand = Symbol.for('resilient-llm.IdempotencyStoreUnavailableException');
 
@@ -29,5 +30,4 @@ export class IdempotencyStoreUnavailableException extends HttpException implemen
   }
 }
 
-export const isIdempotencyStoreUnavailableException = (error: unknown): error is IdempotencyStoreUnavailableException =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isIdempotencyStoreUnavailableException = (error: unknown): error is IdempotencyStoreUnavailableException => hasBrand(error, brand);

@@ -1,7 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { GiveUpReason, RetryDecision } from '../backoff/backoff.policy.js';
 import type { FailureClassification } from '../backoff/error-classifier.js';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { hasBrand } from '../errors/brand.js';
 
 const brand = Symbol.for('resilient-llm.LlmCallFailedException');
 
@@ -76,5 +77,4 @@ export class LlmCallFailedException extends HttpException implements RetryAfterH
   }
 }
 
-export const isLlmCallFailedException = (error: unknown): error is LlmCallFailedException =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isLlmCallFailedException = (error: unknown): error is LlmCallFailedException => hasBrand(error, brand);

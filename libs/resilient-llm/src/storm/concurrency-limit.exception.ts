@@ -1,8 +1,12 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { hasBrand } from '../errors/brand.js';
+
+const brand = Symbol.for('resilient-llm.ConcurrencyLimitException');
 
 /** 503: the model's concurrency limit is reached and its queue is full or too slow; no upstream request was made. */
 export class ConcurrencyLimitException extends HttpException implements RetryAfterHint {
+  readonly [brand] = true;
   readonly retryAfterSeconds = 1;
 
   constructor(model: string, why: string) {
@@ -12,3 +16,5 @@ export class ConcurrencyLimitException extends HttpException implements RetryAft
     );
   }
 }
+
+export const isConcurrencyLimitException = (error: unknown): error is ConcurrencyLimitException => hasBrand(error, brand);

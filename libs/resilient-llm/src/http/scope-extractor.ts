@@ -1,7 +1,20 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
+import { isHeaderName, optionError } from '../errors/option-checks.js';
 import { ResilientLlmConfigurationError } from '../errors/resilient-llm-configuration.error.js';
 import { headerOccurrences } from './header-occurrences.js';
-import type { ResilientLlmModuleOptions, ResolvedResilientLlmOptions } from './resilient-llm-options.interface.js';
+
+export type ScopeExtractor = (context: ExecutionContext) => string | undefined;
+
+/** The caller's scope key: a request header to read, or a function of the execution context. */
+export interface ScopeOptions {
+  header?: string;
+  extract?: ScopeExtractor;
+}
+
+/** The scope slice of the resolved module options (token `RESILIENT_LLM_SCOPE_SETTINGS`). */
+export interface ScopeSettings {
+  readonly extractScope?: ScopeExtractor;
+}
 
 // Printable ASCII, no spaces: a key that could smuggle control characters into logs is refused.
 const SCOPE_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -17,7 +30,7 @@ export const invalidScopeException = (message: string = INVALID_SCOPE_MESSAGE): 
 const resolved = new WeakMap<object, string | undefined>();
 
 /** The caller's scope key from the configured extractor, checked; undefined when there is none. */
-export function resolveScopeKey(options: ResolvedResilientLlmOptions, context: ExecutionContext): string | undefined {
+export function resolveScopeKey(options: ScopeSettings, context: ExecutionContext): string | undefined {
   const request = context.getType() === 'http' ? context.switchToHttp().getRequest<object>() : undefined;
   if (request && resolved.has(request)) return resolved.get(request);
   const key = checkedScopeKey(options.extractScope?.(context));
@@ -33,20 +46,16 @@ function checkedScopeKey(key: unknown): string | undefined {
   return key;
 }
 
-type Extractor = (context: ExecutionContext) => string | undefined;
-
-export function resolveScopeExtractor(scope: ResilientLlmModuleOptions['scope']): Extractor | undefined {
+export function resolveScopeExtractor(scope: ScopeOptions | undefined): ScopeExtractor | undefined {
   if (scope === undefined) return undefined;
-  if (typeof scope !== 'object' || scope === null) throw new ResilientLlmConfigurationError('scope', 'must be { header } or { extract }');
+  if (typeof scope !== 'object' || scope === null) throw optionError('scope', '{ header } or { extract }', scope);
   const { header, extract } = scope;
   if (header !== undefined && extract !== undefined) throw new ResilientLlmConfigurationError('scope', 'takes "header" or "extract", not both');
   if (extract !== undefined) {
-    if (typeof extract !== 'function') throw new ResilientLlmConfigurationError('scope.extract', 'must be a function (context) => string | undefined');
+    if (typeof extract !== 'function') throw optionError('scope.extract', 'a function (context) => string | undefined', typeof extract);
     return extract;
   }
-  if (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header)) {
-    throw new ResilientLlmConfigurationError('scope.header', `must be an HTTP header name such as "x-tenant-id", got ${String(header)}`);
-  }
+  if (!isHeaderName(header)) throw optionError('scope.header', 'an HTTP header name such as "x-tenant-id"', header);
   const name = header.toLowerCase();
   return (context) => {
     if (context.getType() !== 'http') return undefined;

@@ -1,4 +1,4 @@
-import { isStoreFileReplacedError } from '../errors/store-file-replaced.error.js';
+import { isStoreFileReplacedError } from './store-file-replaced.error.js';
 
 interface DriverError {
   code?: unknown;

@@ -1,4 +1,5 @@
-import { PRICE_TABLE_SOURCE } from '../pricing/bundled-prices.js';
+import { PRICE_TABLE_SOURCE } from './bundled-prices.js';
+import { hasBrand } from '../errors/brand.js';
 
 const brand = Symbol.for('resilient-llm.UnknownModelPriceError');
 
@@ -20,5 +21,4 @@ export class UnknownModelPriceError extends Error {
   }
 }
 
-export const isUnknownModelPriceError = (error: unknown): error is UnknownModelPriceError =>
-  typeof error === 'object' && error !== null && brand in error;
+export const isUnknownModelPriceError = (error: unknown): error is UnknownModelPriceError => hasBrand(error, brand);

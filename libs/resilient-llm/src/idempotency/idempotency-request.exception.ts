@@ -1,5 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RetryAfterHint } from './retry-after.js';
+import type { RetryAfterHint } from '../errors/retry-after.js';
+import { hasBrand } from '../errors/brand.js';
+
+const brand = Symbol.for('resilient-llm.IdempotencyRequestException');
 
 export type IdempotencyErrorCode =
   | 'idempotency_key_missing'
@@ -24,6 +27,7 @@ const STATUS: Record<IdempotencyErrorCode, number> = {
  * request with the key is still running (with `Retry-After`).
  */
 export class IdempotencyRequestException extends HttpException implements RetryAfterHint {
+  readonly [brand] = true;
   readonly retryAfterSeconds?: number;
 
   constructor(
@@ -34,3 +38,5 @@ export class IdempotencyRequestException extends HttpException implements RetryA
     if (code === 'idempotency_request_in_progress') this.retryAfterSeconds = 1;
   }
 }
+
+export const isIdempotencyRequestException = (error: unknown): error is IdempotencyRequestException => hasBrand(error, brand);
