@@ -1,10 +1,11 @@
 import type { BudgetWindowKind } from '../budget/budget-window.js';
 import type { BudgetRefusal, BudgetWindowSnapshot, LeaseRenewal } from '../budget/budget-store.interface.js';
 import type { SqlStatements } from './sql-statements.js';
+import { BUDGET_RESERVATION_TABLE, BUDGET_WINDOW_TABLE, allColumns } from './store-tables.js';
 
-const RESERVATIONS = 'resilient_llm_budget_reservation';
+const RESERVATIONS = BUDGET_RESERVATION_TABLE.name;
 const EXHAUSTED = 'resilient_llm:budget_exhausted';
-export const WINDOW_COLUMNS = 'id, scope, kind, period, starts_at, ends_at, limit_micro, spent_micro, reserved_micro, waste_micro';
+export const WINDOW_COLUMNS = allColumns(BUDGET_WINDOW_TABLE);
 
 /** A window row as the drivers return it (PostgreSQL's bigints as strings). */
 export interface WindowRecord {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RESILIENT_LLM_ENTITIES, RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
+import { RESILIENT_LLM_MIGRATIONS, RESILIENT_LLM_TABLES } from './resilient-llm.schema.js';
 import type { ResolvedStorageOptions } from './storage-options.interface.js';
 import { commitInGroups } from './sql-statements.js';
 import { SqliteFileIdentity } from './sqlite-file-identity.js';
@@ -28,7 +28,6 @@ export class ResilientLlmStorage {
     }
     const dataSource = new DataSource({
       ...driverOptions(storage),
-      entities: RESILIENT_LLM_ENTITIES,
       migrations: RESILIENT_LLM_MIGRATIONS,
       migrationsTableName: MIGRATIONS_TABLE,
       synchronize: false,
@@ -65,8 +64,8 @@ export class ResilientLlmStorage {
       for (const table of RESILIENT_LLM_TABLES) {
         if (!(await queryRunner.hasTable(table))) {
           throw new Error(
-            `resilient-llm: table "${table}" is missing from "storage.dataSource". Add RESILIENT_LLM_ENTITIES to its ` +
-              `entities and RESILIENT_LLM_MIGRATIONS to its migrations, then run the migrations.`,
+            `resilient-llm: table "${table}" is missing from "storage.dataSource". Add RESILIENT_LLM_MIGRATIONS ` +
+              `to its migrations, then run the migrations.`,
           );
         }
       }

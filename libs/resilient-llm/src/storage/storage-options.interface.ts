@@ -8,8 +8,8 @@ export interface StorageOptions {
    */
   database?: string;
   /**
-   * Your app's own initialized DataSource instead. Its `entities` must include
-   * `RESILIENT_LLM_ENTITIES` and its migrations `RESILIENT_LLM_MIGRATIONS`, already run.
+   * Your app's own initialized DataSource instead. Its migrations must include
+   * `RESILIENT_LLM_MIGRATIONS`, already run (the library needs no entities).
    */
   dataSource?: DataSource;
   /**

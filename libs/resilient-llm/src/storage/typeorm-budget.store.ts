@@ -10,9 +10,29 @@ import type {
   Settlement,
 } from '../budget/budget-store.interface.js';
 import { RENEWAL_BATCH, WINDOW_COLUMNS, type WindowRecord, expiryStatement, refusalIn, renewalStatement, toSnapshot } from './ledger-sql.js';
+import { BUDGET_RESERVATION_TABLE, BUDGET_WINDOW_TABLE, columnList } from './store-tables.js';
 
 const EXPIRY_BATCH = 100;
-const RESERVATIONS = 'resilient_llm_budget_reservation';
+const RESERVATIONS = BUDGET_RESERVATION_TABLE.name;
+const WINDOWS = BUDGET_WINDOW_TABLE.name;
+const NEW_WINDOW_COLUMNS = columnList(BUDGET_WINDOW_TABLE, 'id', 'scope', 'kind', 'period', 'starts_at', 'ends_at', 'limit_micro');
+// In the order of insertReservation's values.
+const RESERVATION_COLUMNS = columnList(
+  BUDGET_RESERVATION_TABLE,
+  'id',
+  'window_ids',
+  'window_limits',
+  'scope',
+  'model',
+  'amount_micro',
+  'in_flight_micro',
+  'actual_micro',
+  'waste_micro',
+  'state',
+  'created_at',
+  'lease_expires_at',
+  'settled_at',
+);
 
 /**
  * The budget ledger on SQLite (better-sqlite3) or PostgreSQL through TypeORM. Each method is
@@ -29,7 +49,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
   async upsertWindows(windows: BudgetWindowRow[]): Promise<void> {
     for (const window of windows) {
       await this.sql.run(
-        `INSERT INTO resilient_llm_budget_window (id, scope, kind, period, starts_at, ends_at, limit_micro)
+        `INSERT INTO ${WINDOWS} (${NEW_WINDOW_COLUMNS})
          VALUES (${this.sql.params(7)})
          ON CONFLICT (id) DO UPDATE SET limit_micro = excluded.limit_micro`,
         [window.id, window.scope, window.kind, window.period, window.startsAt, window.endsAt, window.limitMicro],
@@ -65,8 +85,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
     onConflict = '',
   ): Promise<void> {
     await this.sql.run(
-      `INSERT INTO ${RESERVATIONS}
-         (id, window_ids, window_limits, scope, model, amount_micro, in_flight_micro, actual_micro, waste_micro, state, created_at, lease_expires_at, settled_at)
+      `INSERT INTO ${RESERVATIONS} (${RESERVATION_COLUMNS})
        VALUES (${this.sql.params(13)})${onConflict}`,
       [
         reservation.id,
@@ -90,7 +109,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
     // A lease that expired charged its money in flight and gave the rest back; settling it late
     // replaces that charge with what was spent (the triggers move the difference), once.
     const { affected } = await this.sql.run(
-      `UPDATE resilient_llm_budget_reservation
+      `UPDATE ${RESERVATIONS}
           SET state = ${this.sql.param(1)}, actual_micro = ${this.sql.param(2)}, waste_micro = ${this.sql.param(3)}, settled_at = ${this.sql.param(4)}
         WHERE id = ${this.sql.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
       [settlement.state, settlement.actualMicro, settlement.wasteMicro, settlement.settledAt, reservationId],
@@ -110,7 +129,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async expireLeases(nowMs: number): Promise<number> {
     const { records: due } = await this.sql.run<{ id: string }>(
-      `SELECT id FROM resilient_llm_budget_reservation WHERE state = 'held' AND lease_expires_at < ${this.sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
+      `SELECT id FROM ${RESERVATIONS} WHERE state = 'held' AND lease_expires_at < ${this.sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
       [nowMs],
     );
     let expired = 0;
@@ -123,7 +142,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
   async readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]> {
     if (ids.length === 0) return [];
     const { records: rows } = await this.sql.run<WindowRecord>(
-      `SELECT ${WINDOW_COLUMNS} FROM resilient_llm_budget_window WHERE id IN (${this.sql.params(ids.length)})`,
+      `SELECT ${WINDOW_COLUMNS} FROM ${WINDOWS} WHERE id IN (${this.sql.params(ids.length)})`,
       ids,
     );
     return rows.map(toSnapshot);

@@ -1,6 +1,7 @@
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../idempotency/idempotency-store.interface.js';
 import type { ResilientLlmStorageHolder } from './storage-holder.js';
 import { SqlStatements } from './sql-statements.js';
+import { IDEMPOTENCY_RECORD_TABLE, columnList } from './store-tables.js';
 
 interface RecordRow {
   fingerprint: string;
@@ -14,7 +15,21 @@ interface RecordRow {
   response_kind: 'value' | 'error' | null;
 }
 
-const TABLE = 'resilient_llm_idempotency_record';
+const TABLE = IDEMPOTENCY_RECORD_TABLE.name;
+const CLAIM_COLUMNS = columnList(IDEMPOTENCY_RECORD_TABLE, 'id', 'scope', 'idempotency_key', 'fingerprint', 'state', 'owner', 'lease_expires_at', 'created_at', 'expires_at');
+// The fields of RecordRow.
+const RECORD_COLUMNS = columnList(
+  IDEMPOTENCY_RECORD_TABLE,
+  'fingerprint',
+  'state',
+  'owner',
+  'lease_expires_at',
+  'expires_at',
+  'status_code',
+  'response_headers',
+  'response_body',
+  'response_kind',
+);
 // Past its TTL, and not a request still running: a live executor's key is never deleted under it.
 const EXPIRED_SQL = (param: string) => `expires_at <= ${param} AND (state = 'completed' OR lease_expires_at < ${param})`;
 
@@ -44,14 +59,14 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
     const sql = await this.sql();
     for (let round = 0; round < 3; round++) {
       const inserted = await sql.run(
-        `INSERT INTO ${TABLE} (id, scope, idempotency_key, fingerprint, state, owner, lease_expires_at, created_at, expires_at)
+        `INSERT INTO ${TABLE} (${CLAIM_COLUMNS})
          VALUES (${sql.params(9)}) ON CONFLICT (id) DO NOTHING`,
         [claim.id, claim.scope, claim.key, claim.fingerprint, 'in_progress', claim.owner, claim.leaseExpiresAt, claim.nowMs, claim.expiresAt],
       );
       if (inserted.affected === 1) return { outcome: 'acquired' };
 
       const { records } = await sql.run<RecordRow>(
-        `SELECT fingerprint, state, owner, lease_expires_at, expires_at, status_code, response_headers, response_body, response_kind
+        `SELECT ${RECORD_COLUMNS}
            FROM ${TABLE} WHERE id = ${sql.param(1)}`,
         [claim.id],
       );
