@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { type Server, type Socket, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { RedisFleetLink, isFleetUnavailableError, resolveFleetOptions } from '../libs/resilient-llm/src/storm/fleet/index.js';
-import { nodeTimers } from '../libs/resilient-llm/src/storm/fleet/fleet-timers.js';
+import { systemTimers } from '../libs/resilient-llm/src/time/timers.js';
 import type { RetryBudgetSettings } from '../libs/resilient-llm/src/storm/retry-budget.js';
 import { REDIS_URL, adminClient, dropPrefix, freePort, recordingLogger, skipWithoutRedis, startPrivateRedis, uniquePrefix } from './support/fleet-redis.js';
 
@@ -135,7 +135,7 @@ describe.skipIf(skipRedis)('the fleet link when Redis goes away and comes back',
     const redis = await startPrivateRedis(port);
     // Real timers for the deadlines; a clock the test moves past the hold-off instead of waiting it out.
     const clock = { skipped: 0 };
-    const timers = { ...nodeTimers, now: () => Date.now() + clock.skipped };
+    const timers = { ...systemTimers(), now: () => Date.now() + clock.skipped };
     const link = new RedisFleetLink(resolveFleetOptions({ redis: `redis://127.0.0.1:${port}`, keyPrefix: uniquePrefix(), commandTimeoutMs: TIMEOUT_MS }), { logger: recordingLogger(), timers });
     try {
       expect(await link.claimProbe('before', 1_000)).toBe(true);

@@ -1,7 +1,6 @@
 import { CircuitOpenException } from './circuit-open.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
-import type { Clock } from '../time/clock.interface.js';
-import { systemClock } from '../time/system-time.js';
+import { type Timers, systemTimers } from '../time/timers.js';
 import type { CircuitBreaker, CircuitState } from './circuit-breaker.js';
 import type { OpenCircuitSettings } from './open-circuit-options.js';
 
@@ -9,21 +8,6 @@ import type { OpenCircuitSettings } from './open-circuit-options.js';
 export interface CircuitPass {
   probe: boolean;
   heldMs: number;
-}
-
-/** The time a gate runs on: the same clock its breaker is told outcomes with, and timers to wake it. */
-export interface TimerSeam extends Clock {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Real timers on `clock`, unref'd so that a waiting request never keeps the process alive on its own. */
-export function systemTimers(clock: Clock = systemClock): TimerSeam {
-  return {
-    now: () => clock.now(),
-    setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  };
 }
 
 // Fine enough that a ramp of a second has a hundred steps; a step with nothing due costs one comparison.
@@ -63,7 +47,7 @@ export class CircuitGate {
     private readonly settings: OpenCircuitSettings,
     /** The models named in a refusal's message. */
     private readonly models: string[],
-    private readonly time: TimerSeam = systemTimers(),
+    private readonly time: Timers = systemTimers(),
   ) {
     this.unsubscribe = breaker.listen({
       onTransition: (_from, to) => this.onTransition(to),

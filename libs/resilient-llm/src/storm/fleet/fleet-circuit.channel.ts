@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { closeClient, type FleetConnection } from './fleet.connection.js';
 import type { FleetOutageLog } from './fleet-outage.log.js';
-import type { FleetTimers } from './fleet-timers.js';
+import type { Timers } from '../../time/timers.js';
 
 /** What a replica tells the others about one circuit; `openedAt` in epoch milliseconds of the replica's clock. */
 export interface FleetCircuitSnapshot {
@@ -53,7 +53,7 @@ export class FleetCircuitChannel {
     private readonly storageKey: (key: string) => string,
     private readonly instanceId: string,
     private readonly outage: FleetOutageLog,
-    private readonly timers: FleetTimers,
+    private readonly timers: Timers,
   ) {}
 
   listen(listener: FleetCircuitListener): () => void {

@@ -3,7 +3,8 @@ import type { FleetScript } from './fleet.scripts.js';
 import type { FleetOutageLog } from './fleet-outage.log.js';
 import type { ResolvedFleetOptions } from './fleet-options.interface.js';
 import { isRedisClient } from './fleet-options.validation.js';
-import { DeadlineExpiredError, type FleetTimers, startDeadline } from './fleet-timers.js';
+import type { Timers } from '../../time/timers.js';
+import { DeadlineExpiredError, startDeadline } from './fleet-deadline.js';
 import { FleetUnavailableError } from './fleet-unavailable.error.js';
 
 /**
@@ -42,7 +43,7 @@ export class FleetConnection {
   constructor(
     private readonly target: ResolvedFleetOptions['redis'],
     readonly commandTimeoutMs: number,
-    private readonly timers: FleetTimers,
+    private readonly timers: Timers,
     private readonly outage: FleetOutageLog,
   ) {
     this.owned = !isRedisClient(target);
@@ -156,7 +157,7 @@ function firstReady(client: Redis): Promise<void> {
 }
 
 /** QUIT within the timeout when connected, so that replies in flight arrive; then drop the socket whatever happened. */
-export async function closeClient(client: Redis, timeoutMs: number, timers: FleetTimers): Promise<void> {
+export async function closeClient(client: Redis, timeoutMs: number, timers: Timers): Promise<void> {
   // Commands cut short by closing fail with errors that say nothing about Redis's health.
   client.removeAllListeners('error');
   client.removeAllListeners('ready');

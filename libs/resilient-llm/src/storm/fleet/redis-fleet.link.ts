@@ -6,7 +6,7 @@ import { FleetConnection } from './fleet.connection.js';
 import { RATE_BLOCK, RATE_SYNC, RATE_TAKE, RETRY_BUDGET_PUSH } from './fleet.scripts.js';
 import { type FleetLogger, FleetOutageLog } from './fleet-outage.log.js';
 import type { ResolvedFleetOptions } from './fleet-options.interface.js';
-import { type FleetTimers, nodeTimers } from './fleet-timers.js';
+import { type Timers, systemTimers } from '../../time/timers.js';
 import { SharedRetryBudget } from './shared-retry-budget.js';
 
 /** How long a published circuit state stays readable for replicas that start later, in milliseconds. */
@@ -29,7 +29,7 @@ export interface RateLimits {
 
 export interface FleetLinkDependencies {
   logger?: FleetLogger;
-  timers?: FleetTimers;
+  timers?: Timers;
   /** Tells this replica's messages from the others'; random by default. */
   instanceId?: string;
 }
@@ -45,14 +45,14 @@ export class RedisFleetLink implements OnApplicationShutdown {
   private readonly connection: FleetConnection;
   private readonly circuits: FleetCircuitChannel;
   private readonly budgets = new Map<string, SharedRetryBudget>();
-  private readonly timers: FleetTimers;
+  private readonly timers: Timers;
 
   constructor(
     private readonly options: ResolvedFleetOptions,
     dependencies: FleetLinkDependencies = {},
   ) {
     this.instanceId = dependencies.instanceId ?? randomUUID();
-    this.timers = dependencies.timers ?? nodeTimers;
+    this.timers = dependencies.timers ?? systemTimers();
     const outage = new FleetOutageLog(dependencies.logger ?? new Logger('RedisFleetLink'));
     this.connection = new FleetConnection(options.redis, options.commandTimeoutMs, this.timers, outage);
     this.circuits = new FleetCircuitChannel(this.connection, this.key('circuits'), (key) => this.key('circuit', key), this.instanceId, outage, this.timers);

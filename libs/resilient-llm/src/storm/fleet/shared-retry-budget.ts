@@ -1,5 +1,5 @@
 import type { RetryBudgetSettings } from '../retry-budget.js';
-import type { FleetTimers } from './fleet-timers.js';
+import type { Timers } from '../../time/timers.js';
 import { isFleetUnavailableError } from './fleet-unavailable.error.js';
 
 /** Adds `delta` to the fleet's bucket (clamped to [0, maxTokens]) and resolves with the fleet's level. */
@@ -21,7 +21,7 @@ export class SharedRetryBudget {
   constructor(
     private readonly settings: RetryBudgetSettings,
     private readonly push: RetryBudgetPush,
-    private readonly timers: FleetTimers,
+    private readonly timers: Timers,
     private readonly syncMs: number,
   ) {
     this.mirror = settings.maxTokens;

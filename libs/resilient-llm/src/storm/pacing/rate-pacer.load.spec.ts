@@ -1,4 +1,4 @@
-import { ManualPacingTimers } from './manual-pacing-timers.js';
+import { ManualTimers } from '../../testing/manual-timers.js';
 import type { RateLimitReading } from './rate-limit-headers.js';
 import { isRateLimitWaitExceededError } from './rate-limit-wait-exceeded.error.js';
 import { RatePacer } from './rate-pacer.js';
@@ -68,7 +68,7 @@ const LATENCY_MS = 300;
 const MAX_WAIT_MS = 10_000;
 
 async function runSteadyLoad(scenario: Scenario) {
-  const timers = new ManualPacingTimers();
+  const timers = new ManualTimers();
   const t0 = timers.now();
   const pacer = new RatePacer('https://api.example|gpt-x', { windowMs: WINDOW_MS, share: 0.95, maxWaiting: 1_000 }, { timers });
   const provider = new ProviderLimits(scenario.limits, t0, scenario.startsDrained ? { requests: 0, tokens: 0 } : scenario.limits);

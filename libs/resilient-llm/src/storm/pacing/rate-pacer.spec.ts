@@ -1,4 +1,4 @@
-import { ManualPacingTimers, settle } from './manual-pacing-timers.js';
+import { ManualTimers, settle } from '../../testing/manual-timers.js';
 import type { ResolvedPacingOptions } from './pacing-options.interface.js';
 import { RateBuckets, type RateBucketsPort, type RateBucketsState } from './rate-buckets.js';
 import type { RateLimitReading } from './rate-limit-headers.js';
@@ -17,7 +17,7 @@ interface Tracked {
 }
 
 function setup(options: Partial<ResolvedPacingOptions> = {}, buckets?: RateBucketsPort) {
-  const timers = new ManualPacingTimers();
+  const timers = new ManualTimers();
   const t0 = timers.now();
   const pacer = new RatePacer('https://api.example|gpt-x', { ...settings, ...options }, { timers, buckets });
   const order: string[] = [];
@@ -172,7 +172,7 @@ describe('RatePacer', () => {
     await pacer.observe(undefined, 429, 700);
     const stored: RateBucketsState = JSON.parse(JSON.stringify(pacer));
     expect(stored).toEqual({ requests: { limit: 60, level: 0, updatedAtMs: t0 }, tokens: { limit: 6_000, level: 0, updatedAtMs: t0 }, blockedUntilMs: t0 + 700 });
-    const timers = new ManualPacingTimers(t0);
+    const timers = new ManualTimers(t0);
     const restored = new RatePacer('https://api.example|gpt-x', settings, { timers, initialState: stored });
     expect(restored.toJSON()).toEqual(stored);
     let waitedMs: number | undefined;

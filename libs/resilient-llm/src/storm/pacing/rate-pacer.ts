@@ -1,5 +1,5 @@
 import type { ResolvedPacingOptions } from './pacing-options.interface.js';
-import { type PacingTimers, systemPacingTimers } from './pacing-timers.js';
+import { type Timers, systemTimers } from '../../time/timers.js';
 import { RateBuckets, type RateBucketsPort, type RateBucketsState, type RateDimension, type RateNeed } from './rate-buckets.js';
 import type { RateLimitReading } from './rate-limit-headers.js';
 import { type RateLimitRefusal, RateLimitWaitExceededError } from './rate-limit-wait-exceeded.error.js';
@@ -17,7 +17,7 @@ export interface PacingWait {
 }
 
 export interface RatePacerSeams {
-  timers?: PacingTimers;
+  timers?: Timers;
   /** Where the bucket arithmetic lives; in this process by default. */
   buckets?: RateBucketsPort;
   /** Start the in-process buckets from a stored state (`toJSON()`); ignored with `buckets`. */
@@ -42,7 +42,7 @@ interface Waiter {
  * wait (behind the queue ahead of it) is longer than it may wait is refused at once.
  */
 export class RatePacer {
-  private readonly timers: PacingTimers;
+  private readonly timers: Timers;
   private readonly buckets: RateBucketsPort;
   private readonly queue: Waiter[] = [];
   private headTimer: unknown;
@@ -54,7 +54,7 @@ export class RatePacer {
     private readonly settings: ResolvedPacingOptions,
     seams: RatePacerSeams = {},
   ) {
-    this.timers = seams.timers ?? systemPacingTimers;
+    this.timers = seams.timers ?? systemTimers();
     this.buckets = seams.buckets ?? new RateBuckets(settings, seams.initialState);
   }
 

@@ -1,4 +1,4 @@
-import type { PacingTimers } from './pacing-timers.js';
+import type { Timers } from '../time/timers.js';
 
 interface Scheduled {
   atMs: number;
@@ -11,9 +11,10 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
 
 /**
  * Timers that fire only when `advance` moves the clock past them, in time order (ties in the
- * order they were set), with promise continuations settled after each. For specs.
+ * order they were set), with promise continuations settled after each: for code that waits on
+ * timers (the circuit gate, the pacer, the fleet link), where `ManualClock` only answers `now()`.
  */
-export class ManualPacingTimers implements PacingTimers {
+export class ManualTimers implements Timers {
   private readonly scheduled = new Map<number, Scheduled>();
   private nextId = 1;
 
