@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { type FleetCircuitSnapshot, RedisFleetLink, resolveFleetOptions } from '../libs/resilient-llm/src/storm/fleet/index.js';
-import { REDIS_URL, adminClient, dropPrefix, recordingLogger, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
+import { REDIS_URL, adminClient, dropPrefix, recordingLogger, fleetTestScope, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
 
 const skipRedis = await skipWithoutRedis();
 const root = resolve(import.meta.dirname, '..');
@@ -19,27 +19,13 @@ async function subscribers(admin: Redis, prefix: string, count: number): Promise
 }
 
 describe.skipIf(skipRedis)('fleet-wide circuits through Redis', () => {
-  let admin: Redis;
-  let prefix: string;
-  const links: RedisFleetLink[] = [];
+  const scope = fleetTestScope();
   const link = () => {
-    const created = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: prefix }), { logger: recordingLogger() });
-    links.push(created);
+    const created = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: scope.prefix }), { logger: recordingLogger() });
+    scope.track(created);
     return created;
   };
 
-  beforeAll(async () => {
-    admin = adminClient();
-    await admin.connect();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix();
-  });
-  afterEach(async () => {
-    await Promise.all(links.splice(0).map((created) => created.close()));
-    await dropPrefix(admin, prefix);
-  });
-  afterAll(() => admin.disconnect());
 
   it("one replica's open circuit reaches the other within 1 s, and never echoes back to itself", async () => {
     const [a, b] = [link(), link()];
@@ -47,7 +33,7 @@ describe.skipIf(skipRedis)('fleet-wide circuits through Redis', () => {
     const heardByB: Heard[] = [];
     a.onCircuit((key, snapshot, origin) => heardByA.push({ key, snapshot, origin, at: performance.now() }));
     b.onCircuit((key, snapshot, origin) => heardByB.push({ key, snapshot, origin, at: performance.now() }));
-    await subscribers(admin, prefix, 2);
+    await subscribers(scope.admin, scope.prefix, 2);
 
     const sentAt = performance.now();
     await a.publishCircuit('https://api.example|gpt-4.1', { state: 'open', openedAt: 1_000 });
@@ -65,7 +51,7 @@ describe.skipIf(skipRedis)('fleet-wide circuits through Redis', () => {
     await a.publishCircuit('m', { state: 'half_open', openedAt: 5 });
 
     expect(await link().readCircuit('m')).toEqual({ state: 'half_open', openedAt: 5 });
-    const ttl = await admin.pttl(`${prefix}circuit:m`);
+    const ttl = await scope.admin.pttl(`${scope.prefix}circuit:m`);
     expect(ttl).toBeGreaterThan(0);
   });
 
@@ -76,8 +62,8 @@ describe.skipIf(skipRedis)('fleet-wide circuits through Redis', () => {
     expect(await replicas[0].claimProbe('other-model', 5_000)).toBe(true);
 
     // Let the claim expire by hand rather than by waiting: the next probe is anyone's again.
-    await admin.pexpire(`${prefix}probe:m`, 1);
-    await vi.waitFor(async () => expect(await admin.exists(`${prefix}probe:m`)).toBe(0), { timeout: 1_000, interval: 5 });
+    await scope.admin.pexpire(`${scope.prefix}probe:m`, 1);
+    await vi.waitFor(async () => expect(await scope.admin.exists(`${scope.prefix}probe:m`)).toBe(0), { timeout: 1_000, interval: 5 });
     expect(await replicas[2].claimProbe('m', 5_000)).toBe(true);
   });
 
@@ -98,9 +84,9 @@ describe.skipIf(skipRedis)('fleet-wide circuits through Redis', () => {
       throw new Error('a listener bug');
     });
     b.onCircuit((key) => heard.push(key));
-    await subscribers(admin, prefix, 1);
-    await admin.publish(`${prefix}circuits`, 'not json');
-    await admin.publish(`${prefix}circuits`, JSON.stringify({ key: 'm', state: 'sideways', openedAt: 1, origin: 'x' }));
+    await subscribers(scope.admin, scope.prefix, 1);
+    await scope.admin.publish(`${scope.prefix}circuits`, 'not json');
+    await scope.admin.publish(`${scope.prefix}circuits`, JSON.stringify({ key: 'm', state: 'sideways', openedAt: 1, origin: 'x' }));
     await link().publishCircuit('m', { state: 'closed', openedAt: 1 });
     await vi.waitFor(() => expect(heard).toEqual(['m']), { timeout: 1_000, interval: 5 });
   });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisFleetLink, RedisRateBuckets, resolveFleetOptions } from '../libs/resilient-llm/src/storm/fleet/index.js';
 import { RatePacer, isRateLimitWaitExceededError, type RateLimitReading, type RateLimitWaitExceededError, type ResolvedPacingOptions } from '../libs/resilient-llm/src/storm/pacing/index.js';
-import { REDIS_URL, adminClient, dropPrefix, recordingLogger, redisNow, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
+import { REDIS_URL, recordingLogger, redisNow, fleetTestScope, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
 
 const skipRedis = await skipWithoutRedis();
 
@@ -35,37 +35,23 @@ class CountingLink extends RedisFleetLink {
 }
 
 describe.skipIf(skipRedis)('pacing shared by the fleet through Redis', () => {
-  let admin: Redis;
-  let prefix: string;
-  const links: RedisFleetLink[] = [];
+  const scope = fleetTestScope();
   const replica = () => {
-    const link = new CountingLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: prefix, commandTimeoutMs: 1_000 }), { logger: recordingLogger() });
-    links.push(link);
+    const link = new CountingLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: scope.prefix, commandTimeoutMs: 1_000 }), { logger: recordingLogger() });
+    scope.track(link);
     const buckets = new RedisRateBuckets(link, KEY, PACING);
     return { link, buckets, pacer: new RatePacer(KEY, PACING, { buckets }) };
   };
 
-  beforeAll(async () => {
-    admin = adminClient();
-    await admin.connect();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix();
-  });
-  afterEach(async () => {
-    await Promise.all(links.splice(0).map((link) => link.close()));
-    await dropPrefix(admin, prefix);
-  });
-  afterAll(() => admin.disconnect());
 
   it('lets two replicas together pass no more than what was left plus the refill', async () => {
     const [a, b] = [replica(), replica()];
     const remaining = 4;
-    const startedAt = await redisNow(admin);
+    const startedAt = await redisNow(scope.admin);
     await a.pacer.observe(reading(remaining), 200);
     await b.pacer.observe(reading(remaining), 200);
     const [fromA, fromB] = await Promise.all([acquireMany(a.pacer, 8, 500), acquireMany(b.pacer, 8, 500)]);
-    const elapsedMs = (await redisNow(admin)) - startedAt;
+    const elapsedMs = (await redisNow(scope.admin)) - startedAt;
 
     expect([...fromA.other, ...fromB.other]).toEqual([]);
     const passed = fromA.passed + fromB.passed;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisFleetLink, resolveFleetOptions } from '../libs/resilient-llm/src/storm/fleet/index.js';
-import { REDIS_URL, adminClient, dropPrefix, recordingLogger, redisNow, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
+import { REDIS_URL, recordingLogger, redisNow, fleetTestScope, skipWithoutRedis } from './support/fleet-redis.js';
 
 const skipRedis = await skipWithoutRedis();
 
@@ -9,27 +9,13 @@ const ONE_REQUEST = { requests: 1, tokens: 0 };
 const SLOW = { requestsPerMs: 0.001, requestCapacity: 3 };
 
 describe.skipIf(skipRedis)('rate buckets shared by the fleet through Redis', () => {
-  let admin: Redis;
-  let prefix: string;
-  const links: RedisFleetLink[] = [];
+  const scope = fleetTestScope();
   const replica = () => {
-    const link = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: prefix, commandTimeoutMs: 2_000 }), { logger: recordingLogger() });
-    links.push(link);
+    const link = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: scope.prefix, commandTimeoutMs: 2_000 }), { logger: recordingLogger() });
+    scope.track(link);
     return link;
   };
 
-  beforeAll(async () => {
-    admin = adminClient();
-    await admin.connect();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix();
-  });
-  afterEach(async () => {
-    await Promise.all(links.splice(0).map((link) => link.close()));
-    await dropPrefix(admin, prefix);
-  });
-  afterAll(() => admin.disconnect());
 
   it('grants the burst, then answers how long until the next request fits', async () => {
     const link = replica();
@@ -39,7 +25,7 @@ describe.skipIf(skipRedis)('rate buckets shared by the fleet through Redis', () 
     expect(takes[3]).toBeGreaterThan(500);
     expect(takes[3]).toBeLessThanOrEqual(1_000);
     // Keys expire once idle: no longer than it takes the bucket to fill again, plus a second.
-    const ttl = await admin.pttl(`${prefix}rate:openai`);
+    const ttl = await scope.admin.pttl(`${scope.prefix}rate:openai`);
     expect(ttl).toBeGreaterThan(2_000);
     expect(ttl).toBeLessThanOrEqual(4_000);
   });
@@ -78,23 +64,23 @@ describe.skipIf(skipRedis)('rate buckets shared by the fleet through Redis', () 
 
   it('holds every replica back until a block ends; an earlier block does not shorten it', async () => {
     const [a, b] = [replica(), replica()];
-    const now = await redisNow(admin);
+    const now = await redisNow(scope.admin);
     await a.blockRate('k', now + 800);
     await a.blockRate('k', now + 100);
     const wait = await b.takeRate('k', ONE_REQUEST, SLOW);
     expect(wait).toBeGreaterThan(500);
     expect(wait).toBeLessThanOrEqual(800);
-    expect(await admin.pttl(`${prefix}rate:k`)).toBeGreaterThan(0);
+    expect(await scope.admin.pttl(`${scope.prefix}rate:k`)).toBeGreaterThan(0);
   });
 
   it('never grants more than capacity + rate * elapsed across concurrent takers on two replicas', async () => {
     const [a, b] = [replica(), replica()];
     const limits = { requestsPerMs: 0.05, requestCapacity: 5, tokensPerMs: 2, tokenCapacity: 60 };
     const need = { requests: 1, tokens: 10 };
-    const startedAt = await redisNow(admin);
+    const startedAt = await redisNow(scope.admin);
     const granted = { requests: 0, tokens: 0 };
     const taker = async (link: RedisFleetLink) => {
-      while ((await redisNow(admin)) - startedAt < 300) {
+      while ((await redisNow(scope.admin)) - startedAt < 300) {
         const wait = await link.takeRate('k', need, limits);
         if (wait === 0) {
           granted.requests += need.requests;
@@ -103,7 +89,7 @@ describe.skipIf(skipRedis)('rate buckets shared by the fleet through Redis', () 
       }
     };
     await Promise.all([a, b, a, b, a, b].map(taker));
-    const elapsed = (await redisNow(admin)) - startedAt;
+    const elapsed = (await redisNow(scope.admin)) - startedAt;
 
     expect(granted.requests).toBeGreaterThanOrEqual(5);
     expect(granted.requests).toBeLessThanOrEqual(5 + 0.05 * elapsed);
@@ -115,6 +101,6 @@ describe.skipIf(skipRedis)('rate buckets shared by the fleet through Redis', () 
     await expect(link.takeRate('k', ONE_REQUEST, { requestsPerMs: 0 })).rejects.toThrow(/rate must be a number > 0/);
     await expect(link.takeRate('k', ONE_REQUEST, { requestsPerMs: 1, requestCapacity: -1 })).rejects.toThrow(/capacity must be a number > 0/);
     await expect(link.blockRate('k', Number.NaN)).rejects.toThrow(/untilEpochMs must be finite/);
-    expect(await admin.exists(`${prefix}rate:k`)).toBe(0);
+    expect(await scope.admin.exists(`${scope.prefix}rate:k`)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisFleetLink, resolveFleetOptions } from '../libs/resilient-llm/src/storm/fleet/index.js';
 import type { RetryBudgetSettings } from '../libs/resilient-llm/src/storm/retry-budget.js';
-import { REDIS_URL, adminClient, dropPrefix, recordingLogger, skipWithoutRedis, uniquePrefix } from './support/fleet-redis.js';
+import { REDIS_URL, recordingLogger, fleetTestScope, skipWithoutRedis } from './support/fleet-redis.js';
 
 const skipRedis = await skipWithoutRedis();
 
@@ -11,27 +11,13 @@ const RATIO: RetryBudgetSettings = { mode: 'ratio', maxTokens: 10, tokenRatio: 0
 const NO_TICKS_MS = 60_000;
 
 describe.skipIf(skipRedis)('a retry budget shared by the fleet through Redis', () => {
-  let admin: Redis;
-  let prefix: string;
-  const links: RedisFleetLink[] = [];
+  const scope = fleetTestScope();
   const replica = (syncMs = NO_TICKS_MS) => {
-    const link = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: prefix, syncMs }), { logger: recordingLogger() });
-    links.push(link);
+    const link = new RedisFleetLink(resolveFleetOptions({ redis: REDIS_URL, keyPrefix: scope.prefix, syncMs }), { logger: recordingLogger() });
+    scope.track(link);
     return link;
   };
 
-  beforeAll(async () => {
-    admin = adminClient();
-    await admin.connect();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix();
-  });
-  afterEach(async () => {
-    await Promise.all(links.splice(0).map((link) => link.close()));
-    await dropPrefix(admin, prefix);
-  });
-  afterAll(() => admin.disconnect());
 
   it('decides from the local mirror at once and converges on the fleet level once both replicas have pushed', async () => {
     const a = replica().retryBudget('upstream', THROTTLE);
@@ -45,7 +31,7 @@ describe.skipIf(skipRedis)('a retry budget shared by the fleet through Redis', (
     await b.flush();
     await a.flush();
     expect([a.available, b.available]).toEqual([3, 3]);
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(3);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(3);
     // Each replica alone would still retry (7 and 6 > 5); the fleet's 3 stops both.
     expect([a.tryRetry(), b.tryRetry()]).toEqual([false, false]);
 
@@ -60,12 +46,12 @@ describe.skipIf(skipRedis)('a retry budget shared by the fleet through Redis', (
     for (let i = 0; i < 25; i++) a.onFailure();
     await a.flush();
     expect(a.available).toBe(0);
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(0);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(0);
 
     for (let i = 0; i < 100; i++) a.onSuccess();
     await a.flush();
     expect(a.available).toBe(10);
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(10);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(10);
   });
 
   it('keeps changes made while a push is out for the next push', async () => {
@@ -75,9 +61,9 @@ describe.skipIf(skipRedis)('a retry budget shared by the fleet through Redis', (
     a.onFailure();
     await pushed;
     expect(a.available).toBe(8);
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(9);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(9);
     await a.flush();
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(8);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(8);
   });
 
   it('in ratio mode, retries spent by two replicas come out of one bucket', async () => {
@@ -133,7 +119,7 @@ describe.skipIf(skipRedis)('a retry budget shared by the fleet through Redis', (
     const link = replica();
     link.retryBudget('upstream', THROTTLE).onFailure();
     await link.close();
-    expect(Number(await admin.get(`${prefix}budget:upstream`))).toBe(9);
-    expect(await admin.pttl(`${prefix}budget:upstream`)).toBeGreaterThan(0);
+    expect(Number(await scope.admin.get(`${scope.prefix}budget:upstream`))).toBe(9);
+    expect(await scope.admin.pttl(`${scope.prefix}budget:upstream`)).toBeGreaterThan(0);
   });
 });

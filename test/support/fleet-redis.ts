@@ -54,6 +54,40 @@ export async function redisNow(client: Redis): Promise<number> {
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
+/**
+ * A describe block's Redis scope: an admin client for the test's own checks, a key prefix of its
+ * own per test, and the links a test makes (`track`) closed and its keys dropped after it.
+ */
+export function fleetTestScope(): { readonly admin: Redis; readonly prefix: string; track<T extends { close(): Promise<void> }>(link: T): T } {
+  let admin: Redis;
+  let prefix = '';
+  const links: Array<{ close(): Promise<void> }> = [];
+  beforeAll(async () => {
+    admin = adminClient();
+    await admin.connect();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix();
+  });
+  afterEach(async () => {
+    await Promise.all(links.splice(0).map((link) => link.close()));
+    await dropPrefix(admin, prefix);
+  });
+  afterAll(() => admin.disconnect());
+  return {
+    get admin() {
+      return admin;
+    },
+    get prefix() {
+      return prefix;
+    },
+    track: (link) => {
+      links.push(link);
+      return link;
+    },
+  };
+}
+
 /** A logger that records, to count how often an outage is reported. */
 export function recordingLogger(): { warn(message: string): void; log(message: string): void; warnings: string[]; logs: string[] } {
   const warnings: string[] = [];
