@@ -1,4 +1,4 @@
-import type { UpstreamStats } from '@app/fault-upstream';
+import { type UpstreamStats, emptyStats } from '@app/fault-upstream';
 import { acceptanceMarkdown } from './acceptance.js';
 import { MODULE_STRATEGY_NAME } from './module-strategy.js';
 import { medianRow } from './rounds.js';
@@ -8,24 +8,7 @@ import { type RunObservations, type StormRow, stormRow } from './storm-figures.j
 
 const scenario = (id: Scenario['id']) => SCENARIOS.find((candidate) => candidate.id === id)!;
 
-function stats(overrides: Partial<UpstreamStats>): UpstreamStats {
-  return {
-    totalRequests: 0,
-    byPath: {},
-    byOutcome: {},
-    streamedRequests: 0,
-    maxConcurrent: 0,
-    inFlight: 0,
-    idempotencyKeys: {},
-    servedTokens: { input: 0, output: 0 },
-    byModel: {},
-    abandonedPromptTokens: 0,
-    rateLimited: 0,
-    retryRequests: 0,
-    retryAbandonedPromptTokens: 0,
-    ...overrides,
-  };
-}
+const stats = (overrides: Partial<UpstreamStats>): UpstreamStats => ({ ...emptyStats(), ...overrides });
 
 function observed(overrides: Partial<RunObservations>): RunObservations {
   return { requests: 4, scale: 0.1, stats: stats({}), startTimes: [], latencies: [], successEnds: [], attemptTimes: [], ...overrides };

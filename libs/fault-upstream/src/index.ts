@@ -3,4 +3,4 @@ export { FAULT_KINDS, type Fault, type FaultKind, type FaultScript, FaultScriptE
 export { LOGICAL_REQUEST_HEADER } from './logical-requests.js';
 export type { RateLimitScript } from './rate-limit-script.js';
 export { DEFAULT_OUTPUT_TOKENS_COUNTED, formatResetDuration } from './rate-limiter.js';
-export type { UpstreamStats } from './upstream-stats.js';
+export { type UpstreamStats, emptyStats } from './upstream-stats.js';
