@@ -102,7 +102,7 @@ export class StormControl implements OnApplicationShutdown {
   }
 
   /** A slot to send a request to `model` (a queue when the model has a limit); call the returned function when done. */
-  acquire(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<() => void> {
+  private acquire(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<() => void> {
     const bulkhead = this.bulkhead(model);
     return bulkhead ? bulkhead.acquire(strict, signal, maxWaitMs) : Promise.resolve(() => undefined);
   }
