@@ -1,4 +1,5 @@
 import { FaultUpstream } from '@app/fault-upstream';
+import { BudgetGuard } from '@resilient-llm/nestjs';
 import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
 import pg from 'pg';
 import { TOKENS_PER_CALL } from './apps/budget.app.js';
@@ -54,9 +55,10 @@ describe.skipIf(skipWithoutPrivatePostgres())('a PostgreSQL store that stops ans
   }
 
   /** Calls made while the database is paused, each with when it was answered relative to the resume. */
-  async function callsWhilePaused(app: TestApp) {
+  async function callsWhilePaused(app: TestApp, alsoWhilePaused: () => Promise<unknown> = async () => undefined) {
     let resumed = false;
     postgres.pause();
+    const alongside = alsoWhilePaused();
     const cap = setTimeout(() => {
       resumed = true;
       postgres.resume();
@@ -68,7 +70,7 @@ describe.skipIf(skipWithoutPrivatePostgres())('a PostgreSQL store that stops ans
           const response = await app.http().post('/ask');
           return { response, waitedMs: performance.now() - startedAt, answeredWhilePaused: !resumed };
         }),
-      );
+      ).finally(() => alongside);
     } finally {
       clearTimeout(cap);
       postgres.resume();
@@ -94,7 +96,11 @@ describe.skipIf(skipWithoutPrivatePostgres())('a PostgreSQL store that stops ans
     const app = await boot('paused_fail_closed', 'fail-closed');
     await app.http().post('/ask').expect(200);
 
-    const calls = await callsWhilePaused(app);
+    // Calls are refused on the read before their body; a request's reservation (an insert) is what can land late.
+    let reservation: unknown;
+    const reserve = () => app.app.get(BudgetGuard).reserve({ amountMicro: TOKENS_PER_CALL, model: 'flat' }).then(() => 'held', (error: unknown) => (reservation = error));
+    const calls = await callsWhilePaused(app, reserve);
+    expect(reservation).toMatchObject({ status: 503 });
     if (process.env.RESILIENT_LLM_PRINT_FIGURES) console.info('fail-closed waits (ms):', calls.map((call) => Math.round(call.waitedMs)));
     for (const call of calls) {
       expect(call.answeredWhilePaused).toBe(true);
@@ -105,8 +111,8 @@ describe.skipIf(skipWithoutPrivatePostgres())('a PostgreSQL store that stops ans
     expect(upstream.stats().totalRequests).toBe(1);
 
     await expectConsistentLedger(app, 1);
-    // The first calls of the pause sent their inserts on pooled connections: those committed after
-    // the client gave up on them (at the resume), and were released by the deferred writes.
+    // The reservation's insert went out on a pooled connection: it committed after the guard gave
+    // up on it (at the resume), and was released by the deferred writes.
     const [landedLate] = await (await dataSourceOf(app)).query(
       `SELECT COUNT(*) AS count FROM resilient_llm_budget_reservation WHERE state = 'released' AND amount_micro > 0`,
     );

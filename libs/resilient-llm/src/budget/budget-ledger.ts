@@ -1,6 +1,6 @@
-import type { BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, LeaseRenewal, NewReservation, Settlement } from './budget-store.interface.js';
+import type { BudgetRefusal, BudgetStore, BudgetWindowRow, BudgetWindowSnapshot, LeaseRenewal, NewReservation, Settlement } from './budget-store.interface.js';
 import { withinStoreWait } from '../errors/store-wait.js';
-import { exhaustionOf, refusalFromSnapshots } from './budget-refusal.js';
+import { admissionRefusal, exhaustionOf, refusalFromSnapshots } from './budget-refusal.js';
 import type { BudgetWindowCache } from './budget-window-cache.js';
 import type { StoreWrite } from './deferred-store-writes.js';
 
@@ -43,9 +43,35 @@ export class BudgetLedger {
     return new Set(await withinStoreWait(waitMs, () => this.store.renewLeases(renewals, leaseExpiresAt)));
   }
 
+  /** The windows as they stand, within `waitMs` (or a store error). */
+  read(windowIds: string[], waitMs: number): Promise<BudgetWindowSnapshot[]> {
+    return withinStoreWait(waitMs, () => this.store.readWindows(windowIds));
+  }
+
+  /**
+   * The windows as a call about to run sees them (one read, within `waitMs`), and why they cannot
+   * take it (see `admissionRefusal`), if they cannot after expired leases gave their money back.
+   */
+  async admission(windows: readonly BudgetWindowRow[], estimateMicro: number, now: number, waitMs: number): Promise<{ snapshots: BudgetWindowSnapshot[]; refusal?: BudgetRefusal }> {
+    const store = this.store;
+    const ids = windows.map((window) => window.id);
+    return withinStoreWait(waitMs, async (signal) => {
+      let snapshots = await store.readWindows(ids);
+      let refusal = admissionRefusal(snapshots, windows, estimateMicro);
+      if (!refusal) return { snapshots };
+      signal.throwIfAborted();
+      // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
+      if ((await store.expireLeases(now)) === 0) return { snapshots, refusal };
+      signal.throwIfAborted();
+      snapshots = await store.readWindows(ids);
+      refusal = admissionRefusal(snapshots, windows, estimateMicro);
+      return { snapshots, refusal };
+    });
+  }
+
   /** The windows as they stand; none when the store does not answer within `waitMs` (a snapshot is never worth failing a call for). */
   snapshot(windowIds: string[], waitMs: number): Promise<BudgetWindowSnapshot[]> {
-    return withinStoreWait(waitMs, () => this.store.readWindows(windowIds)).catch(() => []);
+    return this.read(windowIds, waitMs).catch(() => []);
   }
 
   settlement(rowId: string, settlement: Settlement): StoreWrite {

@@ -36,3 +36,20 @@ export function refusalFromSnapshots(snapshots: readonly BudgetWindowSnapshot[],
   const refused = figures.filter((w) => w.spentMicro + w.reservedMicro + amountMicro > w.limitMicro);
   return { refused: refused.length > 0 ? refused : figures.slice(0, 1) };
 }
+
+/**
+ * Why a call is refused before its body runs, without holding anything: a window where what is
+ * left after spending cannot hold the call's estimate, or where nothing is left once the money
+ * held by calls in flight is counted. Undefined when every window can take the call; its exact
+ * worst case is reserved, atomically, before each of its requests.
+ */
+export function admissionRefusal(snapshots: readonly BudgetWindowSnapshot[], windows: readonly BudgetWindowRow[], estimateMicro: number): BudgetRefusal | undefined {
+  const stored = new Map(snapshots.map((snapshot) => [snapshot.id, snapshot]));
+  const refused: WindowRefusal[] = [];
+  for (const window of windows) {
+    const { spentMicro = 0, reservedMicro = 0 } = stored.get(window.id) ?? {};
+    const limitMicro = window.limitMicro;
+    if (spentMicro + estimateMicro > limitMicro || spentMicro + reservedMicro >= limitMicro) refused.push({ windowId: window.id, spentMicro, reservedMicro, limitMicro });
+  }
+  return refused.length > 0 ? { refused } : undefined;
+}

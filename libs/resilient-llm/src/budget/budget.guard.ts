@@ -11,8 +11,9 @@ import { BudgetLedger } from './budget-ledger.js';
 import type { BudgetSettings } from './budget-options.interface.js';
 import { type BudgetObserver, RESILIENT_LLM_BUDGET_OBSERVER } from './budget-observer.interface.js';
 import { BudgetReadings } from './budget-readings.js';
+import { exhaustionOf } from './budget-refusal.js';
 import { GLOBAL_SCOPE, scopeIdOf } from './budget-scope.js';
-import { worstState } from './budget-state.js';
+import { type BudgetState, worstState } from './budget-state.js';
 import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
 import { BudgetWindowCache } from './budget-window-cache.js';
 import { describeWindow, tightestOf } from './budget-window-status.js';
@@ -104,6 +105,29 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const reservation: BudgetReservation = { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state: worstState(statuses.map((w) => w.state)), tightest: tightestOf(statuses), recorded: true };
     this.leases?.keep(reservation);
     return reservation;
+  }
+
+  /**
+   * Before a call's body runs: refuses it (429) when a window of its scope cannot take it (see
+   * `admissionRefusal`), or 503 when the store does not answer. It holds nothing (each request's
+   * exact worst case is reserved, atomically, before it is sent); the state it returns counts the
+   * estimate as held, so that a call that would take a window past critical runs strict.
+   */
+  async checkAdmission(request: { scopeKey?: string; estimateMicro: number; deadlineAtMs?: number }): Promise<BudgetState> {
+    const now = this.clock.now();
+    const windows = this.windowsFor(request.scopeKey, now);
+    if (windows.length === 0 || !this.ledger) return 'healthy';
+    let seen: Awaited<ReturnType<BudgetLedger['admission']>>;
+    try {
+      seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs));
+      this.failures.recovered();
+    } catch (error) {
+      if (this.failures.admitsDespite(error)) return 'healthy';
+      throw new BudgetStoreUnavailableException(error);
+    }
+    if (seen.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
+    const prospective = seen.snapshots.map((window) => ({ ...window, reservedMicro: window.reservedMicro + request.estimateMicro }));
+    return worstState(this.readings!.describe(windows, prospective, 'configured').map((status) => status.state));
   }
 
   /** Adds `extraMicro` to a reservation (a request needs more than was held), all of it in flight, or throws 429 / 503. */

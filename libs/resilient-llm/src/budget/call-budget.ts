@@ -1,20 +1,25 @@
 import { BudgetExhaustedException } from './budget-exhausted.exception.js';
 import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import type { BudgetGuard, CallSettlement } from './budget.guard.js';
+import type { BudgetState } from './budget-state.js';
 import type { BudgetReservation } from './budget-status.interface.js';
 
 // Rows found expired are replaced by fresh ones; leases ending again at once mean a clock gone wild.
 const MAX_COVER_ROUNDS = 3;
 
 export interface CallBudgetEvents {
+  /** Before the body runs: the state of the call's windows, its estimate counted as held. */
+  admitted(state: BudgetState): void;
   reserved(reservation: BudgetReservation, amountMicro: number): void;
   rejected(rejection: BudgetExhaustedException): void;
 }
 
 /**
  * The money of one guarded call: what it holds in the ledger, what its requests in flight may
- * still cost, what its failed attempts were charged. "Ensure headroom" tops the reservation up
- * to cover every request's worst case before it is sent; settling moves it all to spent.
+ * still cost, what its failed attempts were charged. Before the body runs the call is only
+ * checked (`admitCall`); "ensure headroom" reserves, then tops up, every request's exact worst
+ * case before it is sent; settling moves it all to spent. A call that holds its estimate
+ * (`retry: 'handler'`, whose requests the transport may not see) reserves it before the body.
  */
 export class CallBudget {
   reservation?: BudgetReservation;
@@ -32,8 +37,10 @@ export class CallBudget {
     private readonly guard: BudgetGuard,
     private readonly scopeKey: string | undefined,
     private readonly model: string,
-    /** The call's own estimate, reserved before the handler's body runs; 0 for a lone request. */
+    /** The call's own estimate: checked before the handler's body runs, the worst case of a request no adapter prices; 0 for a lone request. */
     readonly estimateMicro: number,
+    /** Reserve the estimate before the body runs, rather than each request's exact worst case when it is sent. */
+    private readonly holdsEstimate: boolean,
     private readonly events: CallBudgetEvents,
     /** When the call gives up (epoch ms, the module's clock): no wait for the store outlasts it. */
     private readonly deadlineAtMs: () => number | undefined = () => undefined,
@@ -44,12 +51,32 @@ export class CallBudget {
   }
 
   /**
-   * Reserves the call's estimate (at least `minimumMicro`, of which `inFlightMicro` is about to be
-   * sent), once; refuses with 429 before anything runs.
+   * Before the handler's body runs: refuses the call with 429 when its windows cannot take it
+   * (a read, nothing held), or reserves its estimate when it holds one.
+   */
+  async admitCall(): Promise<void> {
+    if (!this.guard.enabled) return;
+    if (this.holdsEstimate) {
+      await this.admit();
+      return;
+    }
+    let state: BudgetState;
+    try {
+      state = await this.guard.checkAdmission({ scopeKey: this.scopeKey, estimateMicro: this.estimateMicro, deadlineAtMs: this.deadlineAtMs() });
+    } catch (error) {
+      this.reportRejection(error);
+      throw error;
+    }
+    this.events.admitted(state);
+  }
+
+  /**
+   * Reserves `minimumMicro` (or the call's estimate, when it holds one and it is more), of which
+   * `inFlightMicro` is about to be sent, once; refuses with 429 before anything is sent.
    */
   admit(minimumMicro = 0, inFlightMicro = 0): Promise<BudgetReservation | undefined> {
     if (!this.guard.enabled) return Promise.resolve(undefined);
-    this.admission ??= this.reserve(Math.max(this.estimateMicro, minimumMicro), inFlightMicro);
+    this.admission ??= this.reserve(this.holdsEstimate ? Math.max(this.estimateMicro, minimumMicro) : minimumMicro, inFlightMicro);
     return this.admission;
   }
 

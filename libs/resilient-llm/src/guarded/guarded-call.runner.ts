@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
+import type { BudgetState } from '../budget/budget-state.js';
 import { CallBudget } from '../budget/call-budget.js';
 import { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
@@ -114,17 +115,22 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     try {
       const estimateMicro = request.estimatedTokens !== undefined && this.budget.enabled ? this.pricing.worstCaseMicroUsd(model, request.estimatedTokens) : 0;
       let call: GuardedCall;
+      const goStrictWhen = (state: BudgetState) => {
+        if (state !== 'critical' || call.strict) return;
+        call.strict = true;
+        this.events.strict(span);
+      };
       const budget = new CallBudget(
         this.budget,
         request.scopeKey,
         model,
         estimateMicro,
+        request.retry === 'handler',
         {
+          admitted: (state) => goStrictWhen(state),
           reserved: (reservation, amountMicro) => {
             this.events.budgetReserved(span, reservation.tightest, amountMicro);
-            if (reservation.state !== 'critical') return;
-            call.strict = true;
-            this.events.strict(span);
+            goStrictWhen(reservation.state);
           },
           rejected: (rejection) => this.events.budgetRejected(span, rejection),
         },
@@ -146,9 +152,9 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
         budget,
         (priced, usage) => this.pricing.costMicroUsd(priced, usage),
         async () => {
-          // An open circuit (with no fallback) refuses the call before any budget is reserved.
+          // An open circuit (with no fallback) refuses the call before the budget is read.
           this.storm.chooseModel(model);
-          await budget.admit();
+          await budget.admitCall();
         },
       );
       return call;

@@ -30,8 +30,9 @@ function admitBeforeEveryHandler(controller: { prototype: object }): void {
 /**
  * Marks a handler (or every handler of a controller) as an LLM call. The handler runs once, as
  * a guarded call (deadline, abort signal, span, budget); every upstream request it makes through
- * `ResilientLlmClient` or `llm.fetch` is retried on its own through `BackoffPolicy`. Its
- * estimate is reserved after guards and pipes, before its body runs.
+ * `ResilientLlmClient` or `llm.fetch` is retried on its own through `BackoffPolicy`. After
+ * guards and pipes, before its body runs, its budget windows are checked against its estimate;
+ * each request's exact worst case is reserved before the request is sent.
  * `@Guarded(2000)` or `@Guarded({ estimatedTokens: 2000, model: 'gpt-4.1' })`.
  */
 export function Guarded(estimate: number | GuardedOptions): ClassDecorator & MethodDecorator {
