@@ -6,8 +6,8 @@ import { type TestApp, createTestApp } from './support/test-app.js';
 
 // 'flat' costs $1 per million tokens: one token is one micro-dollar. The handler estimates 1,000.
 const ESTIMATE_MICRO = 1_000;
-// 20 prompt tokens with OpenAI's framing, plus max_tokens 64: a request's exact worst case.
-const REQUEST_WORST_MICRO = 20 + 64;
+// 19 prompt tokens with OpenAI's framing (3 a message, 1 the role, 3 for the reply, 12 words), plus max_tokens 64: a request's exact worst case.
+const REQUEST_WORST_MICRO = 19 + 64;
 const LIMIT_MICRO = 100 * REQUEST_WORST_MICRO;
 const ASK = { message: 'one two three four five six seven eight nine ten eleven twelve', maxTokens: 64 };
 
@@ -79,5 +79,15 @@ describe.each(STORES)('admission before the handler body, on $name', ({ name, da
     expect(refused.body).toMatchObject({ code: 'budget_exhausted', spentUsd: spentMicro / 1_000_000, reservedUsd: 0 });
     expect(upstream.stats().totalRequests).toBe(0);
     expect(await window(guard)).toMatchObject({ spentMicroUsd: spentMicro, reservedMicroUsd: 0 });
+  });
+
+  it('a call admitted whose request then does not fit what is free: 429 at once, nothing sent, nothing left held', async (context) => {
+    if (skip) return context.skip();
+    const { http, guard } = await boot();
+    await guard.reserve({ amountMicro: LIMIT_MICRO - REQUEST_WORST_MICRO + 1, model: 'flat' });
+    const refused = await http().post('/ask').send(ASK).expect(429);
+    expect(refused.body).toMatchObject({ code: 'budget_exhausted', requestedUsd: REQUEST_WORST_MICRO / 1_000_000 });
+    expect(upstream.stats().totalRequests).toBe(0);
+    expect(await window(guard)).toMatchObject({ spentMicroUsd: 0, reservedMicroUsd: LIMIT_MICRO - REQUEST_WORST_MICRO + 1 });
   });
 });

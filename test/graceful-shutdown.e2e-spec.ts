@@ -67,13 +67,20 @@ describe('graceful shutdown of a process with a guarded call in flight', () => {
     const exited = once(app, 'exit');
     await waitFor(async () => ((await fetch(`http://127.0.0.1:${upstreamPort}/_upstream/stats`)).ok ? true : undefined), 'the app to boot');
 
+    let earlyAnswer: string | undefined;
     const answer = fetch(`http://127.0.0.1:${port}/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ message: 'Hello' }),
     });
+    // An answer before the first attempt is a failure to report as it is, not a wait until the timeout.
+    void answer.then(async (early) => (earlyAnswer ??= `${early.status} ${await early.clone().text()}`)).catch((error: Error) => (earlyAnswer ??= error.message));
     // The first attempt got its 503 with Retry-After: 20; the call now sleeps.
-    await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${upstreamPort}/_upstream/stats`)).json()).totalRequests === 1 ? true : undefined), 'the first attempt');
+    const first = await waitFor(async () => {
+      if (earlyAnswer !== undefined) return `answered before any attempt: ${earlyAnswer}`;
+      return (await (await fetch(`http://127.0.0.1:${upstreamPort}/_upstream/stats`)).json()).totalRequests === 1 ? 'attempted' : undefined;
+    }, 'the first attempt');
+    expect(first).toBe('attempted');
 
     const signalledAt = Date.now();
     app.kill('SIGTERM');

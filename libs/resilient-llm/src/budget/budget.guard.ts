@@ -126,8 +126,13 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       throw new BudgetStoreUnavailableException(error);
     }
     if (seen.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
-    const prospective = seen.snapshots.map((window) => ({ ...window, reservedMicro: window.reservedMicro + request.estimateMicro }));
-    return worstState(this.readings!.describe(windows, prospective, 'configured').map((status) => status.state));
+    const stored = new Map(seen.snapshots.map((snapshot) => [snapshot.id, snapshot]));
+    // Against this replica's limits; a window not stored yet is empty, and the estimate counts in it all the same.
+    const prospective = windows.map((window) => {
+      const counters = stored.get(window.id);
+      return { ...window, spentMicro: counters?.spentMicro ?? 0, reservedMicro: (counters?.reservedMicro ?? 0) + request.estimateMicro, wasteMicro: counters?.wasteMicro ?? 0 };
+    });
+    return worstState(prospective.map((window) => describeWindow(window, this.options.budget).state));
   }
 
   /** Adds `extraMicro` to a reservation (a request needs more than was held), all of it in flight, or throws 429 / 503. */
