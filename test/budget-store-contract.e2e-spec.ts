@@ -35,25 +35,14 @@ async function typeOrmStore(database: string, dropSchema?: () => Promise<void>):
 }
 
 function inMemoryStore(): StoreUnderTest {
-  const subject: StoreUnderTest = {
-    store: new InMemoryBudgetStore(),
-    reset: async () => void (subject.store = new InMemoryBudgetStore()),
-    close: async () => undefined,
-  };
+  const subject: StoreUnderTest = { store: new InMemoryBudgetStore(), reset: async () => void (subject.store = new InMemoryBudgetStore()), close: async () => undefined };
   return subject;
 }
 
 const STORES: Array<[string, () => Promise<StoreUnderTest | undefined>]> = [
   ['the in-memory fake', async () => inMemoryStore()],
   ['SQLite', () => typeOrmStore(':memory:')],
-  [
-    'PostgreSQL',
-    async () => {
-      if (await skipWithoutPostgres()) return undefined;
-      const schema = await createTestSchema();
-      return typeOrmStore(schema.url, schema.drop);
-    },
-  ],
+  ['PostgreSQL', async () => ((await skipWithoutPostgres()) ? undefined : createTestSchema().then((schema) => typeOrmStore(schema.url, schema.drop)))],
 ];
 
 // Ids whose order is the same as the windows' order: PostgreSQL names refusing windows in id order.
