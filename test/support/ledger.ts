@@ -25,3 +25,16 @@ export async function globalDailyLedger(dataSource: DataSource): Promise<LedgerT
     spentMicro: { counters: Number(window.spent_micro), rows: mine.reduce((sum, row) => sum + Number(row.actual_micro), 0) },
   };
 }
+
+/** What the reservation rows of one window add up to: its counters must always say the same. */
+export async function ledgerRowTotals(dataSource: DataSource, windowId: string): Promise<{ reservedMicro: number; spentMicro: number; wasteMicro: number }> {
+  const rows: Array<{ amount_micro: string; actual_micro: string; waste_micro: string; state: string; window_ids: string }> = await dataSource.query(
+    'SELECT amount_micro, actual_micro, waste_micro, state, window_ids FROM resilient_llm_budget_reservation',
+  );
+  const mine = rows.filter((row) => (JSON.parse(row.window_ids) as string[]).includes(windowId));
+  return {
+    reservedMicro: mine.filter((row) => row.state === 'held').reduce((sum, row) => sum + Number(row.amount_micro), 0),
+    spentMicro: mine.reduce((sum, row) => sum + Number(row.actual_micro), 0),
+    wasteMicro: mine.reduce((sum, row) => sum + Number(row.waste_micro), 0),
+  };
+}
