@@ -17,7 +17,7 @@ import { BudgetGuard } from './budget.guard.js';
 import { worstState } from './budget-state.js';
 import type { BudgetStatus } from './budget-status.interface.js';
 import { type BudgetViewSelection, selectBudgetView } from './budget-view-access.js';
-import type { BudgetViewOptions } from './budget-view-options.interface.js';
+import type { BudgetViewOptions, ResolvedBudgetViewOptions } from './budget-view-options.interface.js';
 import { resolveBudgetViewOptions } from './budget-view-options.validation.js';
 
 const SELECTION = Symbol.for('resilient-llm.budgetViewSelection');
@@ -27,15 +27,8 @@ type ViewRequest = { query?: Record<string, unknown>; [SELECTION]?: BudgetViewSe
 /** The scopes the guard let this request see. */
 const SelectedScopes = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<ViewRequest>()[SELECTION]);
 
-/**
- * A read-only `GET <path>[?scope=<key>]`: the budget status of the caller's own scope (and of
- * the global scope with `showGlobal`). Opt-in: enable it with the module's `budgetView` option,
- * or add the returned class to a module of yours to protect it with guards that need your providers.
- */
-export function createBudgetStatusController(options: BudgetViewOptions = {}): Type<unknown> {
-  const view = resolveBudgetViewOptions(options);
-
-  /** Runs after the user's guards, so that an extractor may read what they authenticated. */
+/** Runs after the user's guards, so that an extractor may read what they authenticated. */
+function budgetViewerGuard(view: ResolvedBudgetViewOptions): Type<CanActivate> {
   @Injectable()
   class BudgetViewerGuard implements CanActivate {
     constructor(@InjectScopeSettings() private readonly options: ScopeSettings) {
@@ -53,9 +46,25 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
       return true;
     }
   }
+  return BudgetViewerGuard;
+}
+
+/** The scope's own state: the global windows (maybe hidden from this caller) must not show through it. */
+function ownScopeStatus(scoped: BudgetStatus): BudgetStatus {
+  const windows = scoped.windows.filter((window) => window.scope !== 'global');
+  return { ...scoped, windows, state: worstState(windows.map((window) => window.state)) };
+}
+
+/**
+ * A read-only `GET <path>[?scope=<key>]`: the budget status of the caller's own scope (and of
+ * the global scope with `showGlobal`). Opt-in: enable it with the module's `budgetView` option,
+ * or add the returned class to a module of yours to protect it with guards that need your providers.
+ */
+export function createBudgetStatusController(options: BudgetViewOptions = {}): Type<unknown> {
+  const view = resolveBudgetViewOptions(options);
 
   @Controller(view.path)
-  @UseGuards(...view.guards, BudgetViewerGuard)
+  @UseGuards(...view.guards, budgetViewerGuard(view))
   class BudgetStatusController {
     private readonly logger = new Logger('BudgetStatusController');
 
@@ -66,10 +75,7 @@ export function createBudgetStatusController(options: BudgetViewOptions = {}): T
       try {
         const global = selection.global ? await this.budget.status() : undefined;
         if (selection.scope === undefined) return { global };
-        const scoped = await this.budget.status(selection.scope);
-        // The scope's own state: the global windows (maybe hidden from this caller) must not show through it.
-        const windows = scoped.windows.filter((window) => window.scope !== 'global');
-        return { global, scope: { ...scoped, windows, state: worstState(windows.map((window) => window.state)) } };
+        return { global, scope: ownScopeStatus(await this.budget.status(selection.scope)) };
       } catch (error) {
         if (error instanceof HttpException) throw error;
         // The driver's message goes to the log, not to the caller: it can name hosts and users.

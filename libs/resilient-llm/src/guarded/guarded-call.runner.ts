@@ -1,4 +1,5 @@
 import { type BeforeApplicationShutdown, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
@@ -8,12 +9,13 @@ import { CallBudget } from '../budget/call-budget.js';
 import { BudgetExhaustedException } from '../budget/budget-exhausted.exception.js';
 import { ShuttingDownException } from '../errors/shutting-down.exception.js';
 import { LlmPricing } from '../pricing/llm-pricing.service.js';
+import type { TokenUsage } from '../pricing/model-price.interface.js';
 import { InjectClock, InjectGuardedSettings } from '../resilient-llm.constants.js';
 import { StormControl } from '../storm/storm-control.js';
 import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from './guarded-call-events.js';
 import type { Clock } from '../time/clock.interface.js';
 import { callerFacingError } from './call-failure.js';
-import { GuardedCall, type GuardedCallView, type RetryMode, activeGuardedCall, guardedCallStorage } from './guarded-call.context.js';
+import { GuardedCall, type GuardedCallSettings, type GuardedCallView, type RetryMode, activeGuardedCall, guardedCallStorage } from './guarded-call.context.js';
 import type { GuardedSettings } from './guarded-options.js';
 import { HandlerRetries } from './handler-retries.js';
 
@@ -114,54 +116,59 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     const span = this.events.startCall({ model, estimatedTokens: request.estimatedTokens, scopeKey: request.scopeKey });
     try {
       const estimateMicro = request.estimatedTokens !== undefined && this.budget.enabled ? this.pricing.worstCaseMicroUsd(model, request.estimatedTokens) : 0;
+      // The budget and the call refer to each other: the budget reads the call's deadline and makes it strict.
       let call: GuardedCall;
-      const goStrictWhen = (state: BudgetState) => {
-        if (state !== 'critical' || call.strict) return;
-        call.strict = true;
-        this.events.strict(span);
-      };
-      const budget = new CallBudget(
-        this.budget,
-        request.scopeKey,
-        model,
-        estimateMicro,
-        request.retry === 'handler',
-        {
-          admitted: (state) => goStrictWhen(state),
-          reserved: (reservation, amountMicro) => {
-            this.events.budgetReserved(span, reservation.tightest, amountMicro);
-            goStrictWhen(reservation.state);
-          },
-          rejected: (rejection) => this.events.budgetRejected(span, rejection),
-        },
-        () => call.deadlineAtMs,
-      );
-      call = new GuardedCall(
-        {
-          model,
-          estimatedTokens: request.estimatedTokens,
-          backoff: this.backoffFor(request.backoff, request.source),
-          strictBackoff: this.options.strictBackoff,
-          scopeKey: request.scopeKey,
-          idempotencyBase: request.idempotencyKey ?? randomUUID(),
-          retry: request.retry ?? 'request',
-          maxOutputTokens: request.maxOutputTokens,
-        },
-        this.clock.now(),
-        span,
-        budget,
-        (priced, usage) => this.pricing.costMicroUsd(priced, usage),
-        async () => {
-          // An open circuit (with no fallback) refuses the call before the budget is read.
-          this.storm.chooseModel(model);
-          await budget.admitCall();
-        },
-      );
+      const budget = this.callBudget(request, model, estimateMicro, span, () => call);
+      call = this.newCall(request, model, span, budget);
       return call;
     } catch (error) {
       this.events.endCall(span, { outcome: 'failure', attempts: 0, costMicro: 0, wasteMicro: 0, model, error });
       throw error;
     }
+  }
+
+  /** The call's share of the budget: what it is told goes on the call's span, and a critical budget makes the call strict. */
+  private callBudget(request: GuardedCallRequest, model: string, estimateMicro: number, span: Span, callOf: () => GuardedCall): CallBudget {
+    const goStrictWhen = (state: BudgetState) => {
+      if (state !== 'critical' || callOf().strict) return;
+      callOf().strict = true;
+      this.events.strict(span);
+    };
+    return new CallBudget(
+      this.budget,
+      request.scopeKey,
+      model,
+      estimateMicro,
+      request.retry === 'handler',
+      {
+        admitted: (state) => goStrictWhen(state),
+        reserved: (reservation, amountMicro) => {
+          this.events.budgetReserved(span, reservation.tightest, amountMicro);
+          goStrictWhen(reservation.state);
+        },
+        rejected: (rejection) => this.events.budgetRejected(span, rejection),
+      },
+      () => callOf().deadlineAtMs,
+    );
+  }
+
+  private newCall(request: GuardedCallRequest, model: string, span: Span, budget: CallBudget): GuardedCall {
+    const settings: GuardedCallSettings = {
+      model,
+      estimatedTokens: request.estimatedTokens,
+      backoff: this.backoffFor(request.backoff, request.source),
+      strictBackoff: this.options.strictBackoff,
+      scopeKey: request.scopeKey,
+      idempotencyBase: request.idempotencyKey ?? randomUUID(),
+      retry: request.retry ?? 'request',
+      maxOutputTokens: request.maxOutputTokens,
+    };
+    const price = (priced: string, usage: TokenUsage) => this.pricing.costMicroUsd(priced, usage);
+    return new GuardedCall(settings, this.clock.now(), span, budget, price, async () => {
+      // An open circuit (with no fallback) refuses the call before the budget is read.
+      this.storm.chooseModel(model);
+      await budget.admitCall();
+    });
   }
 
   /** Settles the budget at what the call really cost and ends its span; a stream still being read does this when it ends. */

@@ -7,7 +7,7 @@ import { IdempotencyRequestException } from './idempotency-request.exception.js'
 import { headerOccurrences } from '../http/header-occurrences.js';
 import { type ScopeSettings, resolveScopeKey } from '../http/scope-extractor.js';
 import { IDEMPOTENT_METADATA, InjectClock, InjectIdempotencySettings, InjectScopeSettings } from '../resilient-llm.constants.js';
-import { type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from './idempotency-store.interface.js';
+import { type ClaimResult, type IdempotencyStore, RESILIENT_LLM_IDEMPOTENCY_STORE, type StoredResponse } from './idempotency-store.interface.js';
 import { type IdempotencyEvents, RESILIENT_LLM_IDEMPOTENCY_EVENTS } from './idempotency-events.js';
 import type { Clock } from '../time/clock.interface.js';
 import { handlerProgress } from './handler-started.js';
@@ -105,6 +105,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
     span: Span,
     knowsStart: boolean,
   ): Promise<Observable<unknown>> {
+    const { claim, id, owner, fingerprint } = await this.claimKey(context, request, options, key);
+    const usable = this.usableClaim(claim, fingerprint, span);
+    const response = context.switchToHttp().getResponse<HttpResponseLike>();
+    if (usable.outcome === 'completed') {
+      this.events.idempotencyOutcome(span, 'hit');
+      return this.replay(usable.response, response);
+    }
+    this.events.idempotencyOutcome(span, 'miss');
+
+    // Upstream keys derive from the key and the request: after a release, another body never reuses them.
+    request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;
+    return this.runAndRecord(next, { id, owner }, response, knowsStart);
+  }
+
+  /** Claims the key in the caller's scope for this request, under a new owner and a lease. */
+  private async claimKey(context: ExecutionContext, request: HttpRequestLike, options: IdempotentOptions, key: string) {
     const settings = this.options.idempotency;
     const scope = resolveScopeKey(this.scope, context) ?? '';
     const body = this.fingerprintableBody(request);
@@ -122,25 +138,21 @@ export class IdempotencyInterceptor implements NestInterceptor {
       leaseExpiresAt: now + settings.leaseMs,
       expiresAt: now + (options.ttlMs ?? settings.ttlMs),
     });
+    return { claim, id, owner, fingerprint };
+  }
 
+  /** A claim this request may act on: refused when the key was used for another request, or is still held. */
+  private usableClaim(claim: ClaimResult, fingerprint: string, span: Span): Exclude<ClaimResult, { outcome: 'in_progress' }> {
+    const { header } = this.options.idempotency;
     if (claim.outcome !== 'acquired' && claim.fingerprint !== fingerprint) {
       this.events.idempotencyOutcome(span, 'mismatch');
-      throw new IdempotencyRequestException('idempotency_key_reused', `This ${settings.header} was already used with a different request; use a new key for a new request.`);
+      throw new IdempotencyRequestException('idempotency_key_reused', `This ${header} was already used with a different request; use a new key for a new request.`);
     }
     if (claim.outcome === 'in_progress') {
       this.events.idempotencyOutcome(span, 'conflict');
-      throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${settings.header} is still being processed; retry later.`);
+      throw new IdempotencyRequestException('idempotency_request_in_progress', `A request with this ${header} is still being processed; retry later.`);
     }
-    const response = context.switchToHttp().getResponse<HttpResponseLike>();
-    if (claim.outcome === 'completed') {
-      this.events.idempotencyOutcome(span, 'hit');
-      return this.replay(claim.response, response);
-    }
-    this.events.idempotencyOutcome(span, 'miss');
-
-    // Upstream keys derive from the key and the request: after a release, another body never reuses them.
-    request[IDEMPOTENCY_REQUEST_PROPERTY] = `${id}:${fingerprint}`;
-    return this.runAndRecord(next, { id, owner }, response, knowsStart);
+    return claim;
   }
 
   /** The canonical JSON of the body, which the fingerprint is made of; refused when too deep or too large to keep. */

@@ -33,6 +33,53 @@ const RECORD_COLUMNS = columnList(
 // Past its TTL, and not a request still running: a live executor's key is never deleted under it.
 const EXPIRED_SQL = (param: string) => `expires_at <= ${param} AND (state = 'completed' OR lease_expires_at < ${param})`;
 
+/** The lock: of N concurrent inserts of one key, exactly one inserts a row. */
+async function insertClaim(sql: SqlStatements, claim: IdempotencyClaim): Promise<boolean> {
+  const inserted = await sql.run(
+    `INSERT INTO ${TABLE} (${CLAIM_COLUMNS})
+     VALUES (${sql.params(9)}) ON CONFLICT (id) DO NOTHING`,
+    [claim.id, claim.scope, claim.key, claim.fingerprint, 'in_progress', claim.owner, claim.leaseExpiresAt, claim.nowMs, claim.expiresAt],
+  );
+  return inserted.affected === 1;
+}
+
+async function readRecord(sql: SqlStatements, id: string): Promise<RecordRow | undefined> {
+  const { records } = await sql.run<RecordRow>(
+    `SELECT ${RECORD_COLUMNS}
+       FROM ${TABLE} WHERE id = ${sql.param(1)}`,
+    [id],
+  );
+  return records[0];
+}
+
+/** The test of EXPIRED_SQL, on a row already read. */
+function hasExpired(row: RecordRow, nowMs: number): boolean {
+  return Number(row.expires_at) <= nowMs && (row.state === 'completed' || Number(row.lease_expires_at) < nowMs);
+}
+
+function completedClaim(row: RecordRow): ClaimResult {
+  return {
+    outcome: 'completed',
+    fingerprint: row.fingerprint,
+    response: {
+      statusCode: Number(row.status_code),
+      headers: JSON.parse(row.response_headers ?? '{}'),
+      body: row.response_body ?? 'null',
+      kind: row.response_kind ?? 'value',
+    },
+  };
+}
+
+/** One conditional UPDATE on the dead executor's lease: true for the one claimant that won it. */
+async function takeOver(sql: SqlStatements, claim: IdempotencyClaim, deadOwner: string): Promise<boolean> {
+  const takeover = await sql.run(
+    `UPDATE ${TABLE} SET owner = ${sql.param(1)}, lease_expires_at = ${sql.param(2)}
+      WHERE id = ${sql.param(3)} AND state = 'in_progress' AND owner = ${sql.param(4)} AND lease_expires_at < ${sql.param(5)}`,
+    [claim.owner, claim.leaseExpiresAt, claim.id, deadOwner, claim.nowMs],
+  );
+  return takeover.affected === 1;
+}
+
 /**
  * Idempotency records on SQLite or PostgreSQL. The lock is the primary key: of N concurrent
  * inserts of one key, exactly one succeeds (`ON CONFLICT DO NOTHING`); taking over a dead
@@ -58,44 +105,17 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
   async claim(claim: IdempotencyClaim): Promise<ClaimResult> {
     const sql = await this.sql();
     for (let round = 0; round < 3; round++) {
-      const inserted = await sql.run(
-        `INSERT INTO ${TABLE} (${CLAIM_COLUMNS})
-         VALUES (${sql.params(9)}) ON CONFLICT (id) DO NOTHING`,
-        [claim.id, claim.scope, claim.key, claim.fingerprint, 'in_progress', claim.owner, claim.leaseExpiresAt, claim.nowMs, claim.expiresAt],
-      );
-      if (inserted.affected === 1) return { outcome: 'acquired' };
-
-      const { records } = await sql.run<RecordRow>(
-        `SELECT ${RECORD_COLUMNS}
-           FROM ${TABLE} WHERE id = ${sql.param(1)}`,
-        [claim.id],
-      );
-      const existing = records[0];
+      if (await insertClaim(sql, claim)) return { outcome: 'acquired' };
+      const existing = await readRecord(sql, claim.id);
       if (!existing) continue; // purged between the two statements: try the insert again
-      if (Number(existing.expires_at) <= claim.nowMs && (existing.state === 'completed' || Number(existing.lease_expires_at) < claim.nowMs)) {
+      if (hasExpired(existing, claim.nowMs)) {
         await sql.run(`DELETE FROM ${TABLE} WHERE id = ${sql.param(1)} AND ${EXPIRED_SQL(sql.param(2))}`, sql.postgres ? [claim.id, claim.nowMs] : [claim.id, claim.nowMs, claim.nowMs]);
         continue;
       }
-      if (existing.state === 'completed') {
-        return {
-          outcome: 'completed',
-          fingerprint: existing.fingerprint,
-          response: {
-            statusCode: Number(existing.status_code),
-            headers: JSON.parse(existing.response_headers ?? '{}'),
-            body: existing.response_body ?? 'null',
-            kind: existing.response_kind ?? 'value',
-          },
-        };
-      }
+      if (existing.state === 'completed') return completedClaim(existing);
       if (existing.fingerprint === claim.fingerprint && Number(existing.lease_expires_at) < claim.nowMs) {
         // The executor died (its lease ran out): whoever updates the lease first runs the request.
-        const takeover = await sql.run(
-          `UPDATE ${TABLE} SET owner = ${sql.param(1)}, lease_expires_at = ${sql.param(2)}
-            WHERE id = ${sql.param(3)} AND state = 'in_progress' AND owner = ${sql.param(4)} AND lease_expires_at < ${sql.param(5)}`,
-          [claim.owner, claim.leaseExpiresAt, claim.id, existing.owner, claim.nowMs],
-        );
-        if (takeover.affected === 1) return { outcome: 'acquired' };
+        if (await takeOver(sql, claim, existing.owner)) return { outcome: 'acquired' };
         continue;
       }
       return { outcome: 'in_progress', fingerprint: existing.fingerprint };

@@ -7,7 +7,8 @@ import type { TokenUsage } from '../pricing/model-price.interface.js';
 import { InjectTransportSettings } from '../resilient-llm.constants.js';
 import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
 import { type JsonBody, parseJsonObject, tokensOfText } from './adapters/index.js';
-import { type StreamOutcome, tapEventStream } from './event-stream-tap.js';
+import type { StreamOutcome } from './event-stream-reading.js';
+import { tapEventStream } from './event-stream-tap.js';
 import type { UpstreamRequest } from './upstream-request.js';
 import type { TransportSettings } from './transport-settings.interface.js';
 

@@ -1,4 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { parseJsonObject } from './adapters/index.js';
 
 // What undici says when the network failed: before an answer ("fetch failed", with the system
 // error as its cause) or while reading one ("terminated", a socket closed by the other side).
@@ -28,4 +29,11 @@ export function attemptError(thrown: unknown, state: { aborted: boolean; timedOu
   if (thrown instanceof APIError) return thrown;
   if (describesNetwork(thrown)) return new APIConnectionError({ message: 'Connection error.', cause: thrown as Error });
   return thrown;
+}
+
+/** A non-2xx answer: the error the SDK raises for it, and the answer kept whole to hand back on give-up. */
+export async function refusedAnswer(sent: Response): Promise<{ response: Response; error: APIError }> {
+  const text = await sent.text();
+  const error = APIError.generate(sent.status, parseJsonObject(text), undefined, sent.headers);
+  return { response: new Response(text, { status: sent.status, statusText: sent.statusText, headers: sent.headers }), error };
 }

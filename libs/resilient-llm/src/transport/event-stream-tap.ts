@@ -1,10 +1,5 @@
-import type { EndpointAdapter, StreamEvent, StreamEventReading } from './adapters/index.js';
-
-/** What a streamed answer said about itself by the time it ended. */
-export interface StreamOutcome extends Omit<StreamEventReading, 'outputDelta'> {
-  /** Pieces of output read: about one token each. */
-  outputDeltas: number;
-}
+import type { EndpointAdapter, StreamEventReading } from './adapters/index.js';
+import { EventStreamReading, type StreamOutcome } from './event-stream-reading.js';
 
 export interface TapOptions {
   /** Ends the stream where it stands: the reader went away (the SDK aborts its request then), or the call did. */
@@ -19,20 +14,76 @@ export interface TapOptions {
   idleError(): Error;
 }
 
-function parseEvent(block: string): StreamEvent | undefined {
-  let event: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split(/\r?\n/)) {
-    if (line.startsWith('event:')) event = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+/** The source of a tapped stream: reads the body only when its consumer pulls, and ends exactly once. */
+class TapSource implements UnderlyingDefaultSource<Uint8Array> {
+  private finished = false;
+  private idle: NodeJS.Timeout | undefined;
+  private stream!: ReadableStreamDefaultController<Uint8Array>;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly reading: EventStreamReading,
+    private readonly options: TapOptions,
+  ) {
+    if (options.signal.aborted) this.stop();
+    else options.signal.addEventListener('abort', this.stop, { once: true });
   }
-  const text = data.join('\n');
-  if (text === '' || text === '[DONE]') return undefined;
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? { event, data: parsed as StreamEvent['data'] } : undefined;
-  } catch {
-    return undefined;
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.stream = controller;
+    this.watch();
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    // The events before an error event reached the reader with the last chunk; now it fails.
+    if (this.reading.outcome.error) return this.fail(this.options.errorFor(this.reading.outcome.error));
+    this.watch();
+    try {
+      const { done, value } = await this.reader.read();
+      if (this.finished) return;
+      if (done) return this.end(controller);
+      this.reading.chunk(value);
+      controller.enqueue(value);
+      this.watch();
+    } catch (error) {
+      if (!this.finished) this.fail(error);
+    }
+  }
+
+  cancel(): void {
+    this.stop();
+  }
+
+  private end(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.reading.end();
+    if (this.reading.outcome.error) return this.fail(this.options.errorFor(this.reading.outcome.error));
+    controller.close();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.idle);
+    this.options.signal.removeEventListener('abort', this.stop);
+    this.options.onDone(this.reading.outcome);
+  }
+
+  /** An arrow: it is the abort listener, added and removed as the same function. */
+  private readonly stop = (): void => {
+    this.reader.cancel().catch(() => undefined);
+    this.finish();
+  };
+
+  private fail(error: unknown): void {
+    this.stream.error(error);
+    this.stop();
+  }
+
+  private watch(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.fail(this.options.idleError()), this.options.idleMs);
+    this.idle.unref();
   }
 }
 
@@ -47,81 +98,6 @@ export function tapEventStream(
   adapter: Pick<EndpointAdapter, 'readEvent'> | undefined,
   options: TapOptions,
 ): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  const outcome: StreamOutcome = { outputDeltas: 0 };
-  let pending = '';
-  let finished = false;
-  let idle: NodeJS.Timeout | undefined;
-  let stream!: ReadableStreamDefaultController<Uint8Array>;
-
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(idle);
-    options.signal.removeEventListener('abort', stop);
-    options.onDone(outcome);
-  };
-  const stop = () => {
-    reader.cancel().catch(() => undefined);
-    finish();
-  };
-  const fail = (error: unknown) => {
-    stream.error(error);
-    stop();
-  };
-  const watch = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => fail(options.idleError()), options.idleMs);
-    idle.unref();
-  };
-  const read = (text: string) => {
-    pending += text;
-    const blocks = pending.split(/\r?\n\r?\n/);
-    pending = blocks.pop() ?? '';
-    for (const block of blocks) {
-      const event = parseEvent(block);
-      if (!event) continue;
-      const { outputDelta, ...reading } = adapter!.readEvent(event);
-      if (outputDelta) outcome.outputDeltas++;
-      for (const [key, value] of Object.entries(reading)) if (value !== undefined) Object.assign(outcome, { [key]: value });
-    }
-  };
-
-  if (options.signal.aborted) stop();
-  else options.signal.addEventListener('abort', stop, { once: true });
-
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        stream = controller;
-        watch();
-      },
-      async pull(controller) {
-        // The events before an error event reached the reader with the last chunk; now it fails.
-        if (outcome.error) return fail(options.errorFor(outcome.error));
-        watch();
-        try {
-          const { done, value } = await reader.read();
-          if (finished) return;
-          if (done) {
-            if (adapter) read(decoder.decode() + '\n\n');
-            if (outcome.error) return fail(options.errorFor(outcome.error));
-            controller.close();
-            finish();
-            return;
-          }
-          if (adapter) read(decoder.decode(value, { stream: true }));
-          controller.enqueue(value);
-          watch();
-        } catch (error) {
-          if (!finished) fail(error);
-        }
-      },
-      cancel() {
-        stop();
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  const source = new TapSource(body.getReader(), new EventStreamReading(adapter), options);
+  return new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
 }

@@ -73,27 +73,14 @@ export class GuardedFetch {
 
   private upstreamRequest(call: GuardedCall, outgoing: OutgoingRequest): UpstreamRequest {
     const { adapter, method, headers, rawBody, url, init, signal: callerSignal } = outgoing;
-    // The body as it is sent: with an output cap when it had none (the handler's, else the module's).
-    const sentModel = bodyModel(outgoing.body) ?? call.settings.model;
-    const limits = { maxOutputTokens: call.settings.maxOutputTokens ?? this.options.defaultMaxOutputTokens, legacyCapField: !this.pricing.isOpenAiModel(sentModel) };
-    const body = adapter && outgoing.body && adapter.prepare(outgoing.body, limits);
+    const body = this.cappedBody(call, outgoing);
     const number = call.nextRequestNumber();
     // The same key on every retry of this request, another for the call's next request: the provider can deduplicate.
     if (method !== 'GET' && !headers.has('idempotency-key')) headers.set('Idempotency-Key', upstreamIdempotencyKey(call.settings.idempotencyBase, number));
     const model = bodyModel(body);
     const costs = method === 'POST';
     const resendable = isResendable(rawBody);
-    // Counted once per tokenizer, not once per attempt: retries and fallback models of one encoding share it.
-    const counts = new Map<string, PromptCount>();
-    const promptCount = (priced: string): PromptCount => {
-      const tokenizer = this.pricing.tokenizerFor(priced);
-      let count = counts.get(tokenizer.name);
-      if (!count) {
-        count = adapter && body ? adapter.promptTokens(body, tokenizer) : { tokens: 0, uncounted: 0 };
-        counts.set(tokenizer.name, count);
-      }
-      return count;
-    };
+    const promptCount = this.promptCounter(adapter, body);
     return {
       number,
       operation: adapter?.operation ?? outgoing.path.split('/').pop() ?? 'unknown',
@@ -104,19 +91,7 @@ export class GuardedFetch {
       resendable,
       attemptTimeoutMs: requestOverrides.getStore()?.attemptTimeoutMs,
       callerSignal,
-      worstCaseMicro: (priced, callEstimateMicro) => {
-        if (!costs) return 0;
-        // Fails before the request is sent: an unpriced model would spend without being counted.
-        this.pricing.priceOf(priced);
-        // A body the transport cannot read: the call's estimate, else the default cap at the dearest rate.
-        if (!adapter || !body) return callEstimateMicro > 0 ? callEstimateMicro : this.pricing.worstCaseMicroUsd(priced, this.options.defaultMaxOutputTokens);
-        // Without a budget nothing reserves it (and the answer's usage prices the request): no need to count.
-        if (!this.options.budget.enabled) return 0;
-        const prompt = promptCount(priced);
-        const worst = this.pricing.requestWorstCaseMicroUsd(priced, prompt.tokens, adapter.outputCap(body) ?? 0);
-        // Images, audio and files are not counted: the call's estimate stands in where it is larger.
-        return prompt.uncounted > 0 ? Math.max(worst, callEstimateMicro) : worst;
-      },
+      worstCaseMicro: (priced, callEstimateMicro) => (costs ? this.worstCaseMicro(priced, callEstimateMicro, adapter, body, promptCount) : 0),
       promptTokens: (priced) => promptCount(priced).tokens,
       rateLimitTokens: (priced) => (adapter && body ? promptCount(priced).tokens + (adapter.outputCap(body) ?? 0) : 0),
       send: (sendModel, signal) => {
@@ -125,6 +100,41 @@ export class GuardedFetch {
         return globalThis.fetch(url, { ...init, method, headers, body: sent, signal, ...(!resendable && { duplex: 'half' }) } as RequestInit);
       },
     };
+  }
+
+  /** The body as it is sent: with an output cap when it had none (the handler's, else the module's). */
+  private cappedBody(call: GuardedCall, { adapter, body }: OutgoingRequest): JsonBody | undefined {
+    const sentModel = bodyModel(body) ?? call.settings.model;
+    const limits = { maxOutputTokens: call.settings.maxOutputTokens ?? this.options.defaultMaxOutputTokens, legacyCapField: !this.pricing.isOpenAiModel(sentModel) };
+    return adapter && body && adapter.prepare(body, limits);
+  }
+
+  /** Counted once per tokenizer, not once per attempt: retries and fallback models of one encoding share it. */
+  private promptCounter(adapter: EndpointAdapter | undefined, body: JsonBody | undefined): (priced: string) => PromptCount {
+    const counts = new Map<string, PromptCount>();
+    return (priced) => {
+      const tokenizer = this.pricing.tokenizerFor(priced);
+      let count = counts.get(tokenizer.name);
+      if (!count) {
+        count = adapter && body ? adapter.promptTokens(body, tokenizer) : { tokens: 0, uncounted: 0 };
+        counts.set(tokenizer.name, count);
+      }
+      return count;
+    };
+  }
+
+  /** The most a request that costs could be billed at `priced`: what a budget holds for it before it is sent. */
+  private worstCaseMicro(priced: string, callEstimateMicro: number, adapter: EndpointAdapter | undefined, body: JsonBody | undefined, promptCount: (priced: string) => PromptCount): number {
+    // Fails before the request is sent: an unpriced model would spend without being counted.
+    this.pricing.priceOf(priced);
+    // A body the transport cannot read: the call's estimate, else the default cap at the dearest rate.
+    if (!adapter || !body) return callEstimateMicro > 0 ? callEstimateMicro : this.pricing.worstCaseMicroUsd(priced, this.options.defaultMaxOutputTokens);
+    // Without a budget nothing reserves it (and the answer's usage prices the request): no need to count.
+    if (!this.options.budget.enabled) return 0;
+    const prompt = promptCount(priced);
+    const worst = this.pricing.requestWorstCaseMicroUsd(priced, prompt.tokens, adapter.outputCap(body) ?? 0);
+    // Images, audio and files are not counted: the call's estimate stands in where it is larger.
+    return prompt.uncounted > 0 ? Math.max(worst, callEstimateMicro) : worst;
   }
 
   private warnUnadapted(path: string): void {

@@ -1,20 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
-import { APIError } from 'openai';
 import { BackoffPolicy, type RetryDecision } from '../backoff/backoff.policy.js';
 import { mayBeBilledUnseen } from '../budget/unseen-billing.js';
 import { type FailureClassification, classifyFailure } from '../backoff/error-classifier.js';
 import { LlmCallFailedException } from '../guarded/llm-call-failed.exception.js';
 import { InjectClock, InjectTransportSettings, InjectSleeper } from '../resilient-llm.constants.js';
-import { EventLoopStallMonitor } from '../storm/event-loop-stall.js';
+import { EventLoopStallMonitor, type StallWatch } from '../storm/event-loop-stall.js';
 import { StormControl, type UpstreamPass } from '../storm/storm-control.js';
 import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/guarded-call-events.js';
 import type { Clock, Sleeper } from '../time/clock.interface.js';
-import { AnswerReader } from './answer-reader.js';
-import { parseJsonObject } from './adapters/index.js';
+import { type AcceptedAttempt, AnswerReader } from './answer-reader.js';
 import type { UpstreamRequest } from './upstream-request.js';
 import type { GuardedCall } from '../guarded/guarded-call.context.js';
-import { attemptError } from './attempt-error.js';
+import { attemptError, refusedAnswer } from './attempt-error.js';
 import { decideRetry } from '../guarded/retry-decision.js';
 import { failureFor } from '../guarded/call-failure.js';
 import type { TransportSettings } from './transport-settings.interface.js';
@@ -28,6 +26,14 @@ interface AttemptOutcome {
   span?: Span;
   model: string;
   startedAt: number;
+}
+
+/** An attempt past admission: what it holds until it ends, and where its outcome goes. */
+interface AdmittedAttempt extends Pick<AcceptedAttempt, 'model' | 'span' | 'record' | 'done'> {
+  startedAt: number;
+  worstMicro: number;
+  stall: StallWatch;
+  pass: UpstreamPass;
 }
 
 /**
@@ -90,17 +96,20 @@ export class RequestExecutor {
     const releaseHold = call.hold();
     let freeHeadroom: () => void = () => undefined;
     let pass: UpstreamPass | undefined;
+    const release = () => {
+      pass?.release();
+      freeHeadroom();
+      releaseHold();
+    };
     try {
       freeHeadroom = await call.budget.ensureHeadroom(() => call.spentMicro, worstMicro, call.attempts.length);
       pass = await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now(), () => request.rateLimitTokens(model));
       if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
     } catch (error) {
-      pass?.release();
-      freeHeadroom();
-      releaseHold();
+      release();
       throw error;
     }
-    return { pass, freeHeadroom, releaseHold };
+    return { pass, release };
   }
 
   /** What a failed attempt was, told to storm control; charged as waste when the provider may have billed it unseen. */
@@ -122,26 +131,67 @@ export class RequestExecutor {
    */
   private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
     if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
-    const handlerRetries = call.settings.retry === 'handler';
     const model = this.modelFor(call, request);
     const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
-    const { pass: admitted, freeHeadroom, releaseHold } = await this.admit(call, request, model, worstMicro, requestSignal);
+    const admission = await this.admit(call, request, model, worstMicro, requestSignal);
     const stall = this.stalls.watch();
-    const done = () => {
-      stall.stop();
-      admitted.release();
-      freeHeadroom();
-      releaseHold();
-    };
-    const span = handlerRetries ? call.attemptSpan : this.events.startAttempt(call.span, attempt, model, request.operation);
-    if (span) this.events.heldBeforeAttempt(span, admitted);
+    const span = call.settings.retry === 'handler' ? call.attemptSpan : this.events.startAttempt(call.span, attempt, model, request.operation);
+    if (span) this.events.heldBeforeAttempt(span, admission.pass);
     const startedAt = this.clock.now();
+    return this.sendUnderTimeout(call, request, requestSignal, {
+      model,
+      span,
+      startedAt,
+      worstMicro,
+      stall,
+      pass: admission.pass,
+      record: this.recorder(call, request, attempt, startedAt),
+      done: () => {
+        stall.stop();
+        admission.release();
+      },
+    });
+  }
+
+  /** Sends an admitted attempt under its own timeout (never past the call's deadline) and tells what came of it. */
+  private async sendUnderTimeout(call: GuardedCall, request: UpstreamRequest, requestSignal: AbortSignal, admitted: AdmittedAttempt): Promise<AttemptOutcome> {
+    const { model, span, startedAt } = admitted;
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const timer = new AbortController();
     const timeout = setTimeout(() => timer.abort(), timeoutMs);
-    // With `retry: 'handler'` the handler's runs are the call's attempts.
-    const record = (error?: unknown, classification?: FailureClassification) =>
-      handlerRetries ||
+    let failed: AttemptOutcome;
+    try {
+      const signal = AbortSignal.any([requestSignal, timer.signal]);
+      const send = () => request.send(model, signal);
+      const sent = await (span ? this.events.within(span, send) : send());
+      if (sent.ok) return { response: await this.accept(call, request, sent, admitted, signal), model, startedAt };
+      failed = { ...(await refusedAnswer(sent)), model, span, startedAt };
+    } catch (thrown) {
+      failed = { error: attemptError(thrown, { aborted: requestSignal.aborted, timedOut: timer.signal.aborted, timeoutMs }), model, span, startedAt };
+    } finally {
+      clearTimeout(timeout);
+    }
+    const stalledMs = timer.signal.aborted && !requestSignal.aborted ? admitted.stall.longestStallMs() : 0;
+    const classification = this.classifyFailed(call, failed, admitted.pass, stalledMs, admitted.worstMicro);
+    admitted.record(failed.error, classification);
+    admitted.done();
+    return { ...failed, classification };
+  }
+
+  /** A 2xx answer: its rate-limit headers go to storm control; its usage is recorded as it is read. */
+  private accept(call: GuardedCall, request: UpstreamRequest, sent: Response, admitted: AdmittedAttempt, signal: AbortSignal): Promise<Response> {
+    admitted.pass.observe(sent.headers, false);
+    admitted.pass.report();
+    const idleMs = request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
+    const { model, span, record, done } = admitted;
+    return this.answers.accept(call, request, sent, { model, span, signal, idleMs, ownsSpan: call.settings.retry !== 'handler', record, done });
+  }
+
+  /** Records an attempt on the call once its outcome is known. */
+  private recorder(call: GuardedCall, request: UpstreamRequest, attempt: number, startedAt: number): AcceptedAttempt['record'] {
+    return (error, classification) => {
+      // With `retry: 'handler'` the handler's runs are the call's attempts.
+      if (call.settings.retry === 'handler') return;
       call.attempts.push({
         attempt,
         request: request.number,
@@ -150,31 +200,7 @@ export class RequestExecutor {
         failureKind: classification?.kind,
         upstreamStatus: classification?.status,
       });
-    let failed: AttemptOutcome;
-    try {
-      const signal = AbortSignal.any([requestSignal, timer.signal]);
-      const send = () => request.send(model, signal);
-      const sent = await (span ? this.events.within(span, send) : send());
-      if (sent.ok) {
-        admitted.observe(sent.headers, false);
-        admitted.report();
-        const idleMs = request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs;
-        const response = await this.answers.accept(call, request, sent, { model, span, signal, idleMs, ownsSpan: !handlerRetries, record, done });
-        return { response, model, startedAt };
-      }
-      const text = await sent.text();
-      const error = APIError.generate(sent.status, parseJsonObject(text), undefined, sent.headers);
-      failed = { response: new Response(text, { status: sent.status, statusText: sent.statusText, headers: sent.headers }), error, model, span, startedAt };
-    } catch (thrown) {
-      failed = { error: attemptError(thrown, { aborted: requestSignal.aborted, timedOut: timer.signal.aborted, timeoutMs }), model, span, startedAt };
-    } finally {
-      clearTimeout(timeout);
-    }
-    const stalledMs = timer.signal.aborted && !requestSignal.aborted ? stall.longestStallMs() : 0;
-    const classification = this.classifyFailed(call, failed, admitted, stalledMs, worstMicro);
-    record(failed.error, classification);
-    done();
-    return { ...failed, classification };
+    };
   }
 
   /**
