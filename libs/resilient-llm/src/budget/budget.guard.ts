@@ -16,22 +16,21 @@ import { GLOBAL_SCOPE, scopeIdOf } from './budget-scope.js';
 import { type BudgetState, worstState } from './budget-state.js';
 import type { BudgetReservation, BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
 import { BudgetWindowCache } from './budget-window-cache.js';
-import { describeWindow, tightestOf } from './budget-window-status.js';
+import { describeWindow, stateWithEstimate, tightestOf } from './budget-window-status.js';
 import { coveredMicro } from './in-flight-marks.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { scopeWindowsAt } from './scope-windows.js';
 import { type CallSettlement, settlementWrites } from './settlement-writes.js';
 import { StoreFailures } from './store-failures.js';
-
-export type { CallSettlement } from './settlement-writes.js';
+import { newReservationRow } from './reservation-row.js';
 
 /**
- * Spend limits per calendar window and scope, kept in the budget store. `reserve` holds a
- * call's worst-case cost before any upstream request (or refuses with 429), checked against
- * this replica's configured limits; settling moves it to spent at the real price. Reservations
- * carry a lease that a live call renews; one that ends charges what was in flight. No call
- * waits for the store longer than `storage.maxWaitMs` (or its own deadline): then it is refused
- * with 503, or admitted with `budget.onStoreError: 'fail-open'`.
+ * Spend limits per calendar window and scope, kept in the budget store. `checkAdmission` reads a
+ * call's windows before its body; `reserve` and `topUp` hold each request's worst case before it
+ * is sent (or refuse with 429), against this replica's limits; settling moves it to spent at the
+ * real price. A lease a live call renews ends what a dead process held, charging what was in
+ * flight. No wait for the store outlasts `storage.maxWaitMs` (or the call's deadline): then 503,
+ * or admitted with `budget.onStoreError: 'fail-open'`.
  */
 @Injectable()
 export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
@@ -88,7 +87,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const base = { scopeKey: request.scopeKey, model: request.model, windows };
     if (windows.length === 0 || !this.ledger) return { ...base, rows: [], state: 'healthy', recorded: true };
     const inFlightMicro = Math.min(request.inFlightMicro ?? 0, request.amountMicro);
-    const row = { ...this.newRow(windows, request.scopeKey, request.model, request.amountMicro, now), inFlightMicro };
+    const row = { ...newReservationRow(this.options.budget.leaseMs, windows, request.scopeKey, request.model, request.amountMicro, now), inFlightMicro };
     try {
       await this.ledger.hold(row, windows, now, this.waitFor(request.deadlineAtMs));
       this.failures.recovered();
@@ -108,31 +107,23 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Before a call's body runs: refuses it (429) when a window of its scope cannot take it (see
-   * `admissionRefusal`), or 503 when the store does not answer. It holds nothing (each request's
-   * exact worst case is reserved, atomically, before it is sent); the state it returns counts the
-   * estimate as held, so that a call that would take a window past critical runs strict.
+   * Before a call's body runs: 429 when a window of its scope cannot take it (`admissionRefusal`),
+   * 503 when the store does not answer. Holds nothing: each request's exact worst case is reserved
+   * before it is sent. The state counts the estimate as held (a call past critical runs strict).
    */
   async checkAdmission(request: { scopeKey?: string; estimateMicro: number; deadlineAtMs?: number }): Promise<BudgetState> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     if (windows.length === 0 || !this.ledger) return 'healthy';
-    let seen: Awaited<ReturnType<BudgetLedger['admission']>>;
-    try {
-      seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs));
-      this.failures.recovered();
-    } catch (error) {
-      if (this.failures.admitsDespite(error)) return 'healthy';
-      throw new BudgetStoreUnavailableException(error);
-    }
-    if (seen.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
-    const stored = new Map(seen.snapshots.map((snapshot) => [snapshot.id, snapshot]));
-    // Against this replica's limits; a window not stored yet is empty, and the estimate counts in it all the same.
-    const prospective = windows.map((window) => {
-      const counters = stored.get(window.id);
-      return { ...window, spentMicro: counters?.spentMicro ?? 0, reservedMicro: (counters?.reservedMicro ?? 0) + request.estimateMicro, wasteMicro: counters?.wasteMicro ?? 0 };
-    });
-    return worstState(prospective.map((window) => describeWindow(window, this.options.budget).state));
+    const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs)).then(
+      (read) => (this.failures.recovered(), read),
+      (error: unknown) => {
+        if (this.failures.admitsDespite(error)) return undefined;
+        throw new BudgetStoreUnavailableException(error);
+      },
+    );
+    if (seen?.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
+    return seen ? stateWithEstimate(windows, seen.snapshots, request.estimateMicro, this.options.budget) : 'healthy';
   }
 
   /** Adds `extraMicro` to a reservation (a request needs more than was held), all of it in flight, or throws 429 / 503. */
@@ -146,7 +137,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     const now = this.clock.now();
-    const row = { ...this.newRow(reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now), inFlightMicro: extraMicro };
+    const row = { ...newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now), inFlightMicro: extraMicro };
     try {
       await this.ledger.hold(row, reservation.windows, now, this.waitFor(deadlineAtMs), afterAttempts);
       this.failures.recovered();
@@ -192,7 +183,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     if (!ledger || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
     const writes = settlementWrites(ledger, reservation, outcome, settledAt, (id, amountMicro) =>
-      this.newRow(reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, id),
+      newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, id),
     );
     await this.failures.write(writes, this.maxWaitMs);
   }
@@ -251,18 +242,6 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     void this.failures.deferred.runWithin([release], this.maxWaitMs);
   }
 
-  private newRow(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, model: string, amountMicro: number, now: number, id: string = randomUUID()): NewReservation {
-    return {
-      id,
-      windowIds: windows.map((window) => window.id),
-      limitsMicro: windows.map((window) => window.limitMicro),
-      scope: scopeIdOf(scopeKey),
-      model,
-      amountMicro,
-      createdAt: now,
-      leaseExpiresAt: now + this.options.budget.leaseMs,
-    };
-  }
 
   private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
     const scope = scopeKey === undefined ? '' : scopeIdOf(scopeKey);

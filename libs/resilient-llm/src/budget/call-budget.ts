@@ -1,6 +1,7 @@
 import { BudgetExhaustedException } from './budget-exhausted.exception.js';
 import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
-import type { BudgetGuard, CallSettlement } from './budget.guard.js';
+import type { BudgetGuard } from './budget.guard.js';
+import type { CallSettlement } from './settlement-writes.js';
 import type { BudgetState } from './budget-state.js';
 import type { BudgetReservation } from './budget-status.interface.js';
 
