@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { overheadModule } from './bench-app.js';
+import { withCpuProfile } from './cpu-profile.js';
 import { overheadConfigs } from './configs.js';
 
 const run = promisify(execFile);
@@ -21,6 +22,8 @@ export interface MeasurementJob {
   postgresUrl?: string;
   /** Where the child writes its `LoadFigures` as JSON. */
   out: string;
+  /** Where to write a CPU profile of the app's process during the measured load (not the warm-up), if anywhere. */
+  cpuProfile?: string;
 }
 
 export interface LoadFigures {
@@ -61,7 +64,7 @@ export async function measureConfig(job: MeasurementJob): Promise<LoadFigures> {
     const url = `http://127.0.0.1:${app.getHttpServer().address().port}/${config.path}`;
     const idempotent = config.path === 'idempotent';
     await load(url, 1, job.connections, idempotent);
-    return await load(url, job.seconds, job.connections, idempotent);
+    return await withCpuProfile(job.cpuProfile, () => load(url, job.seconds, job.connections, idempotent));
   } finally {
     await app?.close();
     await provider?.shutdown();
