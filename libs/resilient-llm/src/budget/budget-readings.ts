@@ -47,6 +47,17 @@ export class BudgetReadings {
     return tightestOf(this.describe(windows, snapshots, 'configured'));
   }
 
+  /**
+   * Tells the observer the windows as they stand against this replica's limits (a read made for
+   * another purpose); a stored limit differs from this replica's only in `written`, the windows it wrote.
+   */
+  observe(configured: readonly BudgetWindowRow[], snapshots: readonly BudgetWindowSnapshot[], written: readonly BudgetWindowRow[]): void {
+    this.drift.check(written, snapshots);
+    if (!this.observer) return;
+    const stored = new Map(snapshots.map((snapshot) => [snapshot.id, snapshot]));
+    this.observer.observeBudget(configured.map((window) => describeWindow({ spentMicro: 0, reservedMicro: 0, wasteMicro: 0, ...stored.get(window.id), ...window }, this.budget)));
+  }
+
   describe(configured: readonly BudgetWindowRow[], snapshots: readonly BudgetWindowSnapshot[], limits: 'configured' | 'stored'): BudgetWindowStatus[] {
     this.drift.check(configured, snapshots);
     const own = new Map(configured.map((window) => [window.id, window.limitMicro]));

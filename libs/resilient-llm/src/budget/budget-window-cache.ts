@@ -36,6 +36,11 @@ export class BudgetWindowCache {
     return windows.filter((window) => this.stored.get(`${window.id}@${window.limitMicro}`) === undefined);
   }
 
+  /** The windows this process has written to the store, with this limit. */
+  written(windows: readonly BudgetWindowRow[]): BudgetWindowRow[] {
+    return windows.filter((window) => this.stored.get(`${window.id}@${window.limitMicro}`) !== undefined);
+  }
+
   markStored(windows: readonly BudgetWindowRow[]): void {
     for (const window of windows) this.stored.set(`${window.id}@${window.limitMicro}`, window.endsAt);
   }

@@ -42,6 +42,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private readonly leases?: LeaseKeeper;
   private timer?: NodeJS.Timeout;
   private maintaining = false;
+  private readonly maxWaitMs: number;
 
   constructor(
     @InjectBudgetSettings() private readonly options: BudgetSettings,
@@ -49,6 +50,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     @InjectClock() private readonly clock: Clock,
     @Optional() @Inject(RESILIENT_LLM_BUDGET_OBSERVER) private readonly observer?: BudgetObserver,
   ) {
+    this.maxWaitMs = options.storage.maxWaitMs;
     this.failures = new StoreFailures(this.logger, options.budget.failOpen);
     const ledger = store ? new BudgetLedger(store, this.windows) : undefined;
     this.ledger = ledger;
@@ -79,9 +81,10 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Holds `amountMicro` in every window of the global scope and of `scopeKey`, or throws 429 / 503;
-   * `inFlightMicro` of it is marked in flight at once (a request about to be sent).
+   * `inFlightMicro` of it is marked in flight at once (a request about to be sent). With `knownState`
+   * (read on admission) the windows are not read again, and the reservation carries no figures.
    */
-  async reserve(request: { scopeKey?: string; amountMicro: number; model: string; deadlineAtMs?: number; inFlightMicro?: number }): Promise<BudgetReservation> {
+  async reserve(request: { scopeKey?: string; amountMicro: number; model: string; deadlineAtMs?: number; inFlightMicro?: number; knownState?: BudgetState }): Promise<BudgetReservation> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     const base = { scopeKey: request.scopeKey, model: request.model, windows };
@@ -100,8 +103,9 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       // Admitted without a confirmed row: the settlement records the spend on this row, whether its insert landed or not.
       return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, recorded: false }], state: 'healthy', recorded: false };
     }
-    const statuses = this.readings!.describe(windows, await this.ledger.snapshot(row.windowIds, this.waitFor(request.deadlineAtMs)), 'configured');
-    const reservation: BudgetReservation = { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state: worstState(statuses.map((w) => w.state)), tightest: tightestOf(statuses), recorded: true };
+    const statuses = request.knownState ? [] : this.readings!.describe(windows, await this.ledger.snapshot(row.windowIds, this.waitFor(request.deadlineAtMs)), 'configured');
+    const state = request.knownState ?? worstState(statuses.map((w) => w.state));
+    const reservation: BudgetReservation = { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state, tightest: tightestOf(statuses), recorded: true };
     this.leases?.keep(reservation);
     return reservation;
   }
@@ -123,7 +127,9 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       },
     );
     if (seen?.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
-    return seen ? stateWithEstimate(windows, seen.snapshots, request.estimateMicro, this.options.budget) : 'healthy';
+    if (!seen) return 'healthy';
+    this.readings!.observe(windows, seen.snapshots, this.windows.written(windows));
+    return stateWithEstimate(windows, seen.snapshots, request.estimateMicro, this.options.budget);
   }
 
   /** Adds `extraMicro` to a reservation (a request needs more than was held), all of it in flight, or throws 429 / 503. */
@@ -207,12 +213,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Ends the reservations whose lease has ended (charging what they had in flight); how many there were. */
   async expireLeases(): Promise<number> {
-    const store = this.store;
-    return store ? withinStoreWait(this.maxWaitMs, () => store.expireLeases(this.clock.now())) : 0;
-  }
-
-  private get maxWaitMs(): number {
-    return this.options.storage.maxWaitMs;
+    return this.store ? withinStoreWait(this.maxWaitMs, () => this.store!.expireLeases(this.clock.now())) : 0;
   }
 
   /** How long a call may wait for the store: `storage.maxWaitMs`, or less when its deadline is nearer. */
@@ -241,7 +242,6 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const release = this.ledger!.unconfirmedSettlement(row, windows, { state: 'released', actualMicro: 0, wasteMicro: 0, settledAt: this.clock.now() });
     void this.failures.deferred.runWithin([release], this.maxWaitMs);
   }
-
 
   private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {
     const scope = scopeKey === undefined ? '' : scopeIdOf(scopeKey);

@@ -11,6 +11,8 @@ const MAX_COVER_ROUNDS = 3;
 export interface CallBudgetEvents {
   /** Before the body runs: the state of the call's windows, its estimate counted as held. */
   admitted(state: BudgetState): void;
+  /** Whether a reservation must come with its windows' figures (telemetry records them), or may carry the state seen on admission. */
+  wantsWindowFigures(): boolean;
   reserved(reservation: BudgetReservation, amountMicro: number): void;
   rejected(rejection: BudgetExhaustedException): void;
 }
@@ -29,6 +31,7 @@ export class CallBudget {
   /** Worst cases of the call's requests now in flight, not yet in its spend. */
   inFlightMicro = 0;
   private admission?: Promise<BudgetReservation | undefined>;
+  private admittedState?: BudgetState;
   private rejectionReported = false;
   // Top-ups run one at a time: parallel requests each computing "missing" from the same held
   // amount would each reserve the whole shortfall, and refuse calls the budget could hold.
@@ -68,6 +71,7 @@ export class CallBudget {
       this.reportRejection(error);
       throw error;
     }
+    this.admittedState = state;
     this.events.admitted(state);
   }
 
@@ -134,7 +138,8 @@ export class CallBudget {
 
   private async reserve(amountMicro: number, inFlightMicro: number): Promise<BudgetReservation> {
     try {
-      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model, deadlineAtMs: this.deadlineAtMs(), inFlightMicro });
+      const knownState = this.events.wantsWindowFigures() ? undefined : this.admittedState;
+      this.reservation = await this.guard.reserve({ scopeKey: this.scopeKey, amountMicro, model: this.model, deadlineAtMs: this.deadlineAtMs(), inFlightMicro, knownState });
     } catch (error) {
       this.reportRejection(error);
       throw error;

@@ -1,5 +1,5 @@
 import { isStoreWaitExceededError } from './store-wait-exceeded.error.js';
-import { withinStoreWait } from './store-wait.js';
+import { type StoreWaitSignal, withinStoreWait } from './store-wait.js';
 
 describe('withinStoreWait', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -11,7 +11,7 @@ describe('withinStoreWait', () => {
   });
 
   it('gives up at the bound, and aborts the signal so that the operation sends nothing more', async () => {
-    let signal!: AbortSignal;
+    let signal!: StoreWaitSignal;
     const outcome = withinStoreWait(100, (given) => {
       signal = given;
       return new Promise<never>(() => undefined);

@@ -142,6 +142,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
       request.retry === 'handler',
       {
         admitted: (state) => goStrictWhen(state),
+        wantsWindowFigures: () => span.isRecording(),
         reserved: (reservation, amountMicro) => {
           this.events.budgetReserved(span, reservation.tightest, amountMicro);
           goStrictWhen(reservation.state);
