@@ -3,7 +3,10 @@ import { BudgetGuard, RESILIENT_LLM_BUDGET_STORE, type BudgetStore } from '@resi
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ResilientLlmStorage } from '../libs/resilient-llm/src/storage/resilient-llm-storage.js';
 import { ResilientLlmStorageHolder } from '../libs/resilient-llm/src/storage/storage-holder.js';
+import { resolveStorageOptions } from '../libs/resilient-llm/src/storage/storage-options.validation.js';
+import { type ReplicaBundle, type ReplicaProcess, buildReplica, startReplica, stopReplica, stopReplicaGracefully } from './support/replica-processes.js';
 import { TOKENS_PER_CALL, budgetModule } from './apps/budget.app.js';
 import { createTestSchema, skipWithoutPostgres } from './support/postgres.js';
 import { type TestApp, createTestApp } from './support/test-app.js';
@@ -44,6 +47,38 @@ async function assertExactlyFits(apps: TestApp[], upstream: FaultUpstream, escro
   const [{ rows }] = await dataSource.query('SELECT COUNT(*) AS rows FROM resilient_llm_budget_reservation');
   expect(Number(rows)).toBeLessThan(FITS);
 }
+
+describe.skipIf(skipPostgres).each([false, true])(`${CONCURRENT} concurrent requests over 4 replica processes on one PostgreSQL, budget.escrow %s`, (escrow) => {
+  let bundle: ReplicaBundle;
+  beforeAll(async () => {
+    bundle = await buildReplica();
+  });
+  afterAll(() => bundle.remove());
+
+  it('exactly the ones that fit succeed, the rest get 429, overshoot 0', async () => {
+    const upstream = await FaultUpstream.start({ faults: { latencyMs: 5 } });
+    const schema = await createTestSchema();
+    const replicas: ReplicaProcess[] = [];
+    try {
+      const env = { UPSTREAM_URL: upstream.baseURL, LEDGER: schema.url, DAILY_USD: String(dailyUsd), ESCROW: escrow ? '1' : '0' };
+      replicas.push(...(await Promise.all(Array.from({ length: 4 }, () => startReplica(bundle, env)))));
+      const statuses = await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => fetch(`${replicas[index % 4].url}/ask`, { method: 'POST' }).then((response) => response.status)));
+      const byStatus = statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+      expect(byStatus).toEqual({ 200: FITS, 429: CONCURRENT - FITS });
+      expect(upstream.stats().totalRequests).toBe(FITS);
+      // Stopped as a deployment stops them: their slices are settled on the way out.
+      for (const replica of replicas.splice(0)) await stopReplicaGracefully(replica);
+      const storage = await ResilientLlmStorage.open(resolveStorageOptions({ database: schema.url }));
+      const [window] = (await storage.dataSource.query(`SELECT spent_micro, reserved_micro, limit_micro FROM resilient_llm_budget_window WHERE scope = 'global' AND kind = 'daily'`)) as Array<Record<string, string>>;
+      await storage.close();
+      expect({ spent: Number(window.spent_micro), reserved: Number(window.reserved_micro), limit: Number(window.limit_micro) }).toEqual({ spent: FITS * TOKENS_PER_CALL, reserved: 0, limit: FITS * TOKENS_PER_CALL });
+    } finally {
+      for (const replica of replicas) await stopReplica(replica);
+      await upstream.stop();
+      await schema.drop();
+    }
+  }, 120_000);
+});
 
 describe.each([false, true])(`${CONCURRENT} concurrent guarded requests against a limit that fits ${FITS}, budget.escrow %s`, (escrow) => {
   let upstream: FaultUpstream;
