@@ -39,7 +39,7 @@ export interface ReplicaProcess {
 }
 
 /** Starts the budget app as an OS process of its own; resolves once it listens. */
-export async function startReplica(bundle: ReplicaBundle, env: { UPSTREAM_URL: string; LEDGER: string }, bootTimeoutMs = 60_000): Promise<ReplicaProcess> {
+export async function startReplica(bundle: ReplicaBundle, env: { UPSTREAM_URL: string; LEDGER: string; DAILY_USD?: string; ESCROW?: string }, bootTimeoutMs = 60_000): Promise<ReplicaProcess> {
   const child = spawn(process.execPath, [bundle.file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   let output = '';
@@ -64,5 +64,12 @@ export async function startReplica(bundle: ReplicaBundle, env: { UPSTREAM_URL: s
 export async function stopReplica(replica: ReplicaProcess | undefined): Promise<void> {
   if (!replica || replica.child.exitCode !== null || replica.child.signalCode !== null) return;
   replica.child.kill('SIGKILL');
+  await replica.exited;
+}
+
+/** Stops a replica with SIGTERM, so that its shutdown hooks run, and waits for it to exit. */
+export async function stopReplicaGracefully(replica: ReplicaProcess): Promise<void> {
+  if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
+  replica.child.kill('SIGTERM');
   await replica.exited;
 }

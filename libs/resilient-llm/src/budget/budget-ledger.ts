@@ -51,19 +51,26 @@ export class BudgetLedger {
   /**
    * The windows as a call about to run sees them (one read, within `waitMs`), and why they cannot
    * take it (see `admissionRefusal`), if they cannot after expired leases gave their money back.
+   * `seen` adjusts what was read (escrow: this replica's idle slice money is there for its calls).
    */
-  async admission(windows: readonly BudgetWindowRow[], estimateMicro: number, now: number, waitMs: number): Promise<{ snapshots: BudgetWindowSnapshot[]; refusal?: BudgetRefusal }> {
+  async admission(
+    windows: readonly BudgetWindowRow[],
+    estimateMicro: number,
+    now: number,
+    waitMs: number,
+    seen: (snapshots: BudgetWindowSnapshot[]) => BudgetWindowSnapshot[] = (snapshots) => snapshots,
+  ): Promise<{ snapshots: BudgetWindowSnapshot[]; refusal?: BudgetRefusal }> {
     const store = this.store;
     const ids = windows.map((window) => window.id);
     return withinStoreWait(waitMs, async (signal) => {
-      let snapshots = await store.readWindows(ids);
+      let snapshots = seen(await store.readWindows(ids));
       let refusal = admissionRefusal(snapshots, windows, estimateMicro);
       if (!refusal) return { snapshots };
       signal.throwIfAborted();
       // Expired leases hold money nobody will settle: give it back before refusing a call for want of it.
       if ((await store.expireLeases(now)) === 0) return { snapshots, refusal };
       signal.throwIfAborted();
-      snapshots = await store.readWindows(ids);
+      snapshots = seen(await store.readWindows(ids));
       refusal = admissionRefusal(snapshots, windows, estimateMicro);
       return { snapshots, refusal };
     });

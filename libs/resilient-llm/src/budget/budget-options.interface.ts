@@ -36,6 +36,19 @@ export interface BudgetOptions {
    * module's (default: at most 2 attempts, doubled base delay) and an optional cheaper model.
    */
   strict?: { backoff?: BackoffOptions; fallbackModel?: string };
+  /**
+   * Escrow: each replica holds a slice of the budget (one ledger row per window set) and serves
+   * its calls' reservations from it in memory. `false` (default), `true`, or tuning:
+   * `maxSliceUsd` (default 1, the most one slice holds, in USD) and `settleEveryMs` (default
+   * 1000, how often slices are settled so that the budget view stays near-current).
+   */
+  escrow?: boolean | { maxSliceUsd?: number; settleEveryMs?: number };
+}
+
+/** Escrow after validation; money in integer micro-dollars. */
+export interface ResolvedEscrowOptions {
+  maxSliceMicro: number;
+  settleEveryMs: number;
 }
 
 export interface ResolvedBudgetLimits {
@@ -57,6 +70,8 @@ export interface ResolvedBudgetOptions {
   chargeTimedOutAttempts: boolean;
   strictBackoff: ResolvedBackoffOptions;
   fallbackModel?: string;
+  /** Undefined when escrow is off. */
+  escrow?: ResolvedEscrowOptions;
 }
 
 /** The budget guard's slice of the resolved module options (token `RESILIENT_LLM_BUDGET_SETTINGS`). */

@@ -22,7 +22,18 @@ describe('budget options', () => {
     expect(resolveModuleOptions({ budget: { timeZone: 'Europe/Berlin' } }).budget.enabled).toBe(false);
   });
 
+  it('escrow: off by default, one switch with documented defaults, or tuned', () => {
+    expect(resolveModuleOptions({}).budget.escrow).toBeUndefined();
+    expect(resolveModuleOptions({ budget: { escrow: false } }).budget.escrow).toBeUndefined();
+    expect(resolveModuleOptions({ budget: { escrow: true } }).budget.escrow).toEqual({ maxSliceMicro: 1_000_000, settleEveryMs: 1_000 });
+    expect(resolveModuleOptions({ budget: { escrow: { maxSliceUsd: 0.25, settleEveryMs: 500 } } }).budget.escrow).toEqual({ maxSliceMicro: 250_000, settleEveryMs: 500 });
+  });
+
   it.each<[string, ResilientLlmModuleOptions, RegExp]>([
+    ['escrow that is not a switch', { budget: { escrow: 'yes' as never } }, /"budget\.escrow": must be a boolean or \{ maxSliceUsd\?, settleEveryMs\? \}, got yes/],
+    ['an unknown escrow option', { budget: { escrow: { horizonMs: 5 } as never } }, /"budget\.escrow\.horizonMs": is not an escrow option/],
+    ['an empty slice', { budget: { escrow: { maxSliceUsd: 0 } } }, /"budget\.escrow\.maxSliceUsd": must be a dollar amount > 0, got 0/],
+    ['a settlement interval too short', { budget: { escrow: { settleEveryMs: 10 } } }, /"budget\.escrow\.settleEveryMs": must be a whole number of milliseconds from 100 to 60000, got 10/],
     ['a negative limit', { budget: { limits: { dailyUsd: -1 } } }, /"budget\.limits\.dailyUsd": must be a dollar amount >= 0, got -1/],
     ['a NaN limit', { budget: { limits: { monthlyUsd: Number.NaN } } }, /"budget\.limits\.monthlyUsd": must be a dollar amount >= 0, got NaN/],
     ['an unknown window', { budget: { limits: { weeklyUsd: 5 } as never } }, /"budget\.limits\.weeklyUsd": is not a budget window/],

@@ -7,6 +7,7 @@ import type { PriceTable } from '../pricing/price-table.js';
 import { findPrice } from '../pricing/price-table.js';
 import type { BudgetLimits, BudgetOptions, ResolvedBudgetLimits, ResolvedBudgetOptions } from './budget-options.interface.js';
 import { assertTimeZone } from './budget-window.js';
+import { resolveEscrowOptions } from './escrow/escrow-options.validation.js';
 
 function usdToMicro(path: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -90,5 +91,6 @@ export function resolveBudgetOptions(raw: BudgetOptions | undefined, context: Co
     chargeTimedOutAttempts: options.chargeTimedOutAttempts ?? true,
     strictBackoff: strict,
     fallbackModel,
+    escrow: resolveEscrowOptions(options.escrow),
   };
 }

@@ -19,6 +19,8 @@ import { BudgetWindowCache } from './budget-window-cache.js';
 import { describeWindow, stateWithEstimate, tightestOf } from './budget-window-status.js';
 import { coveredMicro } from './in-flight-marks.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { BudgetMaintenance } from './budget-maintenance.js';
+import { BudgetEscrow } from './escrow/budget-escrow.js';
 import { scopeWindowsAt } from './scope-windows.js';
 import { type CallSettlement, settlementWrites } from './settlement-writes.js';
 import { StoreFailures } from './store-failures.js';
@@ -30,7 +32,7 @@ import { newReservationRow } from './reservation-row.js';
  * is sent (or refuse with 429), against this replica's limits; settling moves it to spent at the
  * real price. A lease a live call renews ends what a dead process held, charging what was in
  * flight. No wait for the store outlasts `storage.maxWaitMs` (or the call's deadline): then 503,
- * or admitted with `budget.onStoreError: 'fail-open'`.
+ * or admitted with `budget.onStoreError: 'fail-open'`. With `budget.escrow`, slices serve it all.
  */
 @Injectable()
 export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
@@ -40,9 +42,13 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   private readonly ledger?: BudgetLedger;
   private readonly readings?: BudgetReadings;
   private readonly leases?: LeaseKeeper;
-  private timer?: NodeJS.Timeout;
-  private maintaining = false;
+  private readonly escrow?: BudgetEscrow;
   private readonly maxWaitMs: number;
+  private readonly maintenance = new BudgetMaintenance(async () => {
+    await this.failures.deferred.flush(this.maxWaitMs);
+    await this.expireLeases();
+    this.windows.prune(this.clock.now());
+  }, this.logger);
 
   constructor(
     @InjectBudgetSettings() private readonly options: BudgetSettings,
@@ -52,10 +58,10 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   ) {
     this.maxWaitMs = options.storage.maxWaitMs;
     this.failures = new StoreFailures(this.logger, options.budget.failOpen);
-    const ledger = store ? new BudgetLedger(store, this.windows) : undefined;
-    this.ledger = ledger;
+    const ledger = (this.ledger = store ? new BudgetLedger(store, this.windows) : undefined);
     this.readings = store ? new BudgetReadings(store, options.budget, observer, this.logger) : undefined;
     this.leases = ledger && new LeaseKeeper(ledger, clock, options.budget.leaseMs, options.storage.maxWaitMs, this.failures);
+    this.escrow = BudgetEscrow.when(options, ledger, this.readings, clock, this.failures);
   }
 
   /** True when limits are configured (and a store holds them). */
@@ -67,15 +73,16 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     if (!this.enabled) return;
     // A live call's rows are renewed four times per lease (in real time), and leases ended elsewhere are collected.
     const every = Math.min(30_000, Math.max(250, this.options.budget.leaseMs / 4));
-    this.timer = setInterval(() => void this.maintain(), every);
-    this.timer.unref();
+    this.maintenance.start(every);
     this.leases?.start(every);
+    this.escrow?.start();
   }
 
   /** Before the store closes (on application shutdown): writes that waited for it get one more try. */
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.maintenance.stop();
     this.leases?.stop();
+    await this.escrow?.returnAll();
     await this.failures.deferred.flush(this.maxWaitMs);
   }
 
@@ -89,6 +96,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const windows = this.windowsFor(request.scopeKey, now);
     const base = { scopeKey: request.scopeKey, model: request.model, windows };
     if (windows.length === 0 || !this.ledger) return { ...base, rows: [], state: 'healthy', recorded: true };
+    if (this.escrow) return this.escrow.reserve(request, windows, this.waitFor(request.deadlineAtMs));
     const inFlightMicro = Math.min(request.inFlightMicro ?? 0, request.amountMicro);
     const row = { ...newReservationRow(this.options.budget.leaseMs, windows, request.scopeKey, request.model, request.amountMicro, now), inFlightMicro };
     try {
@@ -119,7 +127,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     if (windows.length === 0 || !this.ledger) return 'healthy';
-    const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs)).then(
+    const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs), this.escrow?.withoutIdle).then(
       (read) => (this.failures.recovered(), read),
       (error: unknown) => {
         if (this.failures.admitsDespite(error)) return undefined;
@@ -142,6 +150,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
       else reservation.rows.push({ id: randomUUID(), amountMicro: extraMicro, recorded: false });
       return;
     }
+    if (this.escrow?.owns(reservation)) return this.escrow.topUp(reservation, extraMicro, this.waitFor(deadlineAtMs), afterAttempts);
     const now = this.clock.now();
     const row = { ...newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now), inFlightMicro: extraMicro };
     try {
@@ -169,12 +178,18 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
    * much. False when a row's lease turned out to have ended: the call must top up and mark again.
    */
   markInFlight(reservation: BudgetReservation, exposureMicro: number, options: { deadlineAtMs?: number; renew?: boolean } = {}): Promise<boolean> {
+    if (this.escrow?.owns(reservation)) return this.escrow.mark(reservation, exposureMicro, this.waitFor(options.deadlineAtMs));
     return this.leases?.mark(reservation, exposureMicro, this.waitFor(options.deadlineAtMs), options.renew) ?? Promise.resolve(true);
   }
 
-  /** Renews the leases of every call in flight now (a timer does it every quarter lease). */
-  renewLeases(): Promise<void> {
-    return this.leases?.renewAll() ?? Promise.resolve();
+  /** Renews the leases of every call in flight now, and of escrow slices (a timer does it every quarter lease). */
+  async renewLeases(): Promise<void> {
+    await Promise.all([this.leases?.renewAll(), this.escrow?.renew()]);
+  }
+
+  /** With `budget.escrow`: settles this replica's slices now (their unused money returns), once their calls have settled. */
+  async returnSlices(): Promise<void> {
+    await this.escrow?.returnAll(false);
   }
 
   /**
@@ -185,10 +200,10 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
    */
   async settle(reservation: BudgetReservation, outcome: CallSettlement): Promise<void> {
     this.leases?.release(reservation);
-    const ledger = this.ledger;
-    if (!ledger || reservation.windows.length === 0) return;
+    if (this.escrow?.owns(reservation)) return this.escrow.settle(reservation, outcome);
+    if (!this.ledger || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
-    const writes = settlementWrites(ledger, reservation, outcome, settledAt, (id, amountMicro) =>
+    const writes = settlementWrites(this.ledger, reservation, outcome, settledAt, (id, amountMicro) =>
       newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, id),
     );
     await this.failures.write(writes, this.maxWaitMs);
@@ -207,8 +222,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   /** The reservation's window closest to its limit, as it stands now (one read, within `storage.maxWaitMs`). */
   async tightestWindow(reservation: BudgetReservation): Promise<BudgetWindowStatus | undefined> {
-    if (!this.readings || reservation.windows.length === 0) return undefined;
-    return this.readings.tightest(reservation.windows, this.maxWaitMs);
+    return this.readings && reservation.windows.length > 0 ? this.readings.tightest(reservation.windows, this.maxWaitMs) : undefined;
   }
 
   /** Ends the reservations whose lease has ended (charging what they had in flight); how many there were. */
@@ -222,25 +236,11 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     return Math.max(1, Math.min(this.maxWaitMs, untilDeadline));
   }
 
-  private async maintain(): Promise<void> {
-    if (this.maintaining) return;
-    this.maintaining = true;
-    try {
-      await this.failures.deferred.flush(this.maxWaitMs);
-      await this.expireLeases();
-      this.windows.prune(this.clock.now());
-    } catch (error) {
-      this.logger.warn(`Budget maintenance failed: ${(error as Error).message}`);
-    } finally {
-      this.maintaining = false;
-    }
-  }
-
   /** A refused call's reservation whose insert may still land (a timeout): released in the background. */
   private releaseIfLanded(row: NewReservation, windows: readonly BudgetWindowRow[], error: unknown): void {
     if (storeRefusedStatement(error)) return;
-    const release = this.ledger!.unconfirmedSettlement(row, windows, { state: 'released', actualMicro: 0, wasteMicro: 0, settledAt: this.clock.now() });
-    void this.failures.deferred.runWithin([release], this.maxWaitMs);
+    const released = { state: 'released' as const, actualMicro: 0, wasteMicro: 0, settledAt: this.clock.now() };
+    void this.failures.deferred.runWithin([this.ledger!.unconfirmedSettlement(row, windows, released)], this.maxWaitMs);
   }
 
   private windowsFor(scopeKey: string | undefined, now: number): BudgetWindowRow[] {

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../time/clock.interface.js';
+import { BudgetExhaustedException } from '../budget-exhausted.exception.js';
+import type { BudgetLedger } from '../budget-ledger.js';
+import { BudgetStoreUnavailableException } from '../budget-store-unavailable.exception.js';
+import type { BudgetWindowRow, BudgetWindowSnapshot } from '../budget-store.interface.js';
+import type { BudgetReservation } from '../budget-status.interface.js';
+import type { ResolvedEscrowOptions } from '../budget-options.interface.js';
+import type { CallSettlement } from '../settlement-writes.js';
+import type { StoreFailures } from '../store-failures.js';
+import type { EscrowSlice, SliceDraw } from './escrow-slice.js';
+import { type DescribeSlice, SliceSupply } from './slice-supply.js';
+import { SliceMarks } from './slice-marks.js';
+import type { BudgetSettings } from '../budget-options.interface.js';
+import type { BudgetReadings } from '../budget-readings.js';
+import { worstState } from '../budget-state.js';
+import { tightestOf } from '../budget-window-status.js';
+
+export interface EscrowDeps {
+  ledger: BudgetLedger;
+  clock: Clock;
+  failures: StoreFailures;
+  leaseMs: number;
+  maxWaitMs: number;
+  options: ResolvedEscrowOptions;
+  describe: DescribeSlice;
+}
+
+/**
+ * Budget escrow (`budget.escrow`): the guard's reservations, top-ups, marks and settlements
+ * served from this replica's slices in memory (see `SliceSupply`), each slice one ledger row
+ * reserved through the store's atomic check, so that slices and direct reservations together
+ * never pass a window's limit. Slices are settled when replaced, every `settleEveryMs`, on
+ * shutdown, and by their lease if the replica dies.
+ */
+export class BudgetEscrow {
+  private readonly supply: SliceSupply;
+  private readonly marks: SliceMarks;
+  private readonly draws = new WeakMap<BudgetReservation, SliceDraw[]>();
+  private timer?: NodeJS.Timeout;
+
+  /** The escrow when `budget.escrow` is on (and a store keeps the budget). */
+  static when(settings: BudgetSettings, ledger: BudgetLedger | undefined, readings: BudgetReadings | undefined, clock: Clock, failures: StoreFailures): BudgetEscrow | undefined {
+    const options = settings.budget.escrow;
+    if (!options || !ledger || !readings) return undefined;
+    const describe: DescribeSlice = (windows, snapshots) => {
+      const statuses = readings.describe(windows, snapshots, 'configured');
+      return { state: worstState(statuses.map((status) => status.state)), tightest: tightestOf(statuses) };
+    };
+    return new BudgetEscrow({ ledger, clock, failures, leaseMs: settings.budget.leaseMs, maxWaitMs: settings.storage.maxWaitMs, options, describe });
+  }
+
+  constructor(private readonly deps: EscrowDeps) {
+    this.marks = new SliceMarks(deps.ledger, deps.clock, deps.leaseMs);
+    this.supply = new SliceSupply({ ...deps, maxSliceMicro: deps.options.maxSliceMicro, settleRow: (slice) => this.settleRow(slice) });
+  }
+
+  start(): void {
+    // Renewed well within a lease, and settled often enough that the budget view stays near-current.
+    const every = Math.min(this.deps.options.settleEveryMs, Math.max(250, this.deps.leaseMs / 4));
+    this.timer = setInterval(() => void this.maintain(), every);
+    this.timer.unref();
+  }
+
+  /** Renews the slices' leases, and retires those older than `settleEveryMs` or idle (their rows settle once their calls have). */
+  async maintain(): Promise<void> {
+    this.supply.retireCurrent(this.deps.clock.now() - this.deps.options.settleEveryMs);
+    await this.renew();
+  }
+
+  /** Retires every slice and waits (at most `storage.maxWaitMs`) until their rows are settled; on shutdown (`stop`) or on demand. */
+  async returnAll(stop = true): Promise<void> {
+    if (stop) clearInterval(this.timer);
+    this.supply.retireCurrent();
+    await Promise.race([this.supply.returned(), new Promise((resolve) => setTimeout(resolve, this.deps.maxWaitMs).unref())]);
+  }
+
+  owns(reservation: BudgetReservation): boolean {
+    return this.draws.has(reservation);
+  }
+
+  async reserve(request: { scopeKey?: string; amountMicro: number; model: string; inFlightMicro?: number }, windows: readonly BudgetWindowRow[], waitMs: number): Promise<BudgetReservation> {
+    const base = { scopeKey: request.scopeKey, model: request.model, windows };
+    let draw: SliceDraw;
+    try {
+      draw = await this.draw(windows, request.scopeKey, request.amountMicro, Math.min(request.inFlightMicro ?? 0, request.amountMicro), waitMs);
+    } catch (error) {
+      if (error instanceof BudgetExhaustedException || !this.deps.failures.admitsDespite(error)) throw this.refusal(error);
+      // Admitted without the store (fail-open): the guard's own path settles this row, as without escrow.
+      return { ...base, rows: [{ id: randomUUID(), amountMicro: request.amountMicro, recorded: false }], state: 'healthy', recorded: false };
+    }
+    const reservation: BudgetReservation = { ...base, rows: [draw.row], state: draw.slice.state, tightest: draw.slice.tightest, recorded: true };
+    this.draws.set(reservation, [draw]);
+    return reservation;
+  }
+
+  /** Adds `extraMicro` to an escrow reservation, all of it in flight, or throws 429 / 503. */
+  async topUp(reservation: BudgetReservation, extraMicro: number, waitMs: number, afterAttempts?: number): Promise<void> {
+    const draw = await this.draw(reservation.windows, reservation.scopeKey, extraMicro, extraMicro, waitMs, afterAttempts).catch((error: unknown) => {
+      throw this.refusal(error);
+    });
+    reservation.rows.push(draw.row);
+    this.draws.get(reservation)!.push(draw);
+  }
+
+  /** The call has `exposureMicro` spent or in flight: its slices' marks cover it before it sends. False when a slice's lease ended under it. */
+  async mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number): Promise<boolean> {
+    const draws = this.draws.get(reservation) ?? [];
+    let left = exposureMicro;
+    const live: SliceDraw[] = [];
+    for (const draw of draws) {
+      const share = draw.row.expired ? (draw.row.inFlightMicro ?? 0) : Math.min(left, draw.row.amountMicro);
+      left -= share;
+      if (draw.row.expired) continue;
+      draw.slice.expose(draw, share);
+      live.push(draw);
+    }
+    try {
+      await this.marks.cover(new Set(live.map((draw) => draw.slice)), waitMs);
+    } catch (error) {
+      if (!this.deps.failures.admitsDespite(error)) throw new BudgetStoreUnavailableException(error);
+    }
+    return live.every((draw) => !draw.row.expired);
+  }
+
+  /** Settles the call into its slices (each draw its share, up to its amount; the last the rest and the waste). */
+  settle(reservation: BudgetReservation, outcome: CallSettlement): void {
+    const draws = this.draws.get(reservation) ?? [];
+    this.draws.delete(reservation);
+    let remaining = outcome.actualMicro;
+    draws.forEach((draw, index) => {
+      const last = index === draws.length - 1;
+      const share = last ? remaining : Math.min(remaining, draw.row.amountMicro);
+      remaining -= share;
+      draw.slice.settle(draw, share, last ? outcome.wasteMicro : 0);
+      this.supply.release(draw.slice);
+    });
+  }
+
+  /** The windows as this replica sees them: its slices' unused money is not held against its own calls. */
+  readonly withoutIdle = (snapshots: BudgetWindowSnapshot[]): BudgetWindowSnapshot[] => {
+    const idle = this.supply.idleByWindow();
+    return snapshots.map((snapshot) => ({ ...snapshot, reservedMicro: Math.max(0, snapshot.reservedMicro - (idle.get(snapshot.id) ?? 0)) }));
+  };
+
+  private async draw(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, amountMicro: number, exposureMicro: number, waitMs: number, afterAttempts?: number): Promise<SliceDraw> {
+    const draw = await this.supply.draw(windows, scopeKey, amountMicro, exposureMicro, waitMs, afterAttempts);
+    this.deps.failures.recovered();
+    try {
+      if (exposureMicro > 0) await this.marks.cover([draw.slice], waitMs);
+    } catch (error) {
+      // Not sent: the draw goes back to its slice.
+      draw.slice.settle(draw, 0, 0);
+      this.supply.release(draw.slice);
+      throw error;
+    }
+    return draw;
+  }
+
+  private refusal(error: unknown): Error {
+    return error instanceof BudgetExhaustedException || error instanceof BudgetStoreUnavailableException ? error : new BudgetStoreUnavailableException(error);
+  }
+
+  /** Renews the leases of the slices that hold money (one statement). */
+  async renew(): Promise<void> {
+    try {
+      await this.marks.renew(this.supply.live(), this.deps.maxWaitMs);
+    } catch (error) {
+      this.deps.failures.failed('Budget store unavailable; the leases of escrow slices were not renewed', error);
+    }
+  }
+
+  private async settleRow(slice: EscrowSlice): Promise<void> {
+    const settlement = { state: 'committed' as const, actualMicro: slice.spentMicro, wasteMicro: slice.wasteMicro, settledAt: this.deps.clock.now() };
+    await this.deps.failures.write([this.deps.ledger.settlement(slice.id, settlement)], this.deps.maxWaitMs);
+  }
+}
