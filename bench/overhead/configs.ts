@@ -21,7 +21,14 @@ export function overheadConfigs(stores: { sqliteFile: string; postgresUrl?: stri
     { name: '@Guarded + budget, SQLite file', path: 'guarded', options: { ...BUDGET, storage: { database: stores.sqliteFile } } },
     { name: '@Guarded + budget, SQLite memory', path: 'guarded', options: { ...BUDGET, storage: { database: ':memory:' } } },
     ...(stores.postgresUrl
-      ? [{ name: '@Guarded + budget, PostgreSQL', path: 'guarded' as const, options: { ...BUDGET, storage: { database: stores.postgresUrl } } }]
+      ? [
+          { name: '@Guarded + budget, PostgreSQL', path: 'guarded' as const, options: { ...BUDGET, storage: { database: stores.postgresUrl } } },
+          {
+            name: '@Guarded + budget, PostgreSQL, escrow',
+            path: 'guarded' as const,
+            options: { budget: { ...BUDGET.budget, escrow: true }, storage: { database: stores.postgresUrl } },
+          },
+        ]
       : []),
     { name: '@Guarded, OpenTelemetry SDK (in memory)', path: 'guarded', options: {}, tracing: true },
   ];
