@@ -120,19 +120,19 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Before a call's body runs: 429 when a window of its scope cannot take it (`admissionRefusal`),
-   * 503 when the store does not answer. Holds nothing: each request's exact worst case is reserved
-   * before it is sent. The state counts the estimate as held (a call past critical runs strict).
+   * 503 when the store does not answer; no read while this replica's escrow slice holds the estimate.
+   * Holds nothing: each request's exact worst case is reserved before it is sent. The state counts
+   * the estimate as held (a call past critical runs strict).
    */
   async checkAdmission(request: { scopeKey?: string; estimateMicro: number; deadlineAtMs?: number }): Promise<BudgetState> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     if (windows.length === 0 || !this.ledger) return 'healthy';
+    const fromSlice = this.escrow?.admitsFromSlice(windows, request.estimateMicro);
+    if (fromSlice) return fromSlice;
     const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs), this.escrow?.withoutIdle).then(
       (read) => (this.failures.recovered(), read),
-      (error: unknown) => {
-        if (this.failures.admitsDespite(error)) return undefined;
-        throw new BudgetStoreUnavailableException(error);
-      },
+      (error: unknown) => this.failures.admitOrRefuse(error),
     );
     if (seen?.refusal) throw exhaustionOf(seen.refusal, windows, request.estimateMicro, now);
     if (!seen) return 'healthy';

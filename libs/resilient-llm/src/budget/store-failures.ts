@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { isStoreFileReplacedError } from '../errors/store-file-replaced.error.js';
+import { BudgetStoreUnavailableException } from './budget-store-unavailable.exception.js';
 import { DeferredStoreWrites, type StoreWrite } from './deferred-store-writes.js';
 import { StoreOutageLog } from './store-outage-log.js';
 
@@ -30,6 +31,12 @@ export class StoreFailures {
     }
     this.outage.failed('Budget store unavailable, refusing calls', error);
     return false;
+  }
+
+  /** Fail open: undefined, the caller goes on without the store; fail closed: 503. */
+  admitOrRefuse(error: unknown): undefined {
+    if (this.admitsDespite(error)) return undefined;
+    throw new BudgetStoreUnavailableException(error);
   }
 
   failed(what: string, error: unknown): void {

@@ -96,6 +96,24 @@ describe('Budget escrow on the in-memory store', () => {
     await expect(guard.checkAdmission({ estimateMicro: 500 })).resolves.toBeDefined();
   });
 
+  it("answers a call's admission from its slice without a read while the slice holds the estimate", async () => {
+    const guard = replica({ limits: { dailyUsd: 0.01 } });
+    const [first, ...others] = (await reserveAtOnce([guard], 20, 500)).admitted;
+    await Promise.all(others.map(({ reservation }) => guard.settle(reservation, { actualMicro: 0, wasteMicro: 0, succeeded: false })));
+    const slice = (await daily(guard)).reservedMicro;
+    expect(slice).toBeGreaterThan(1_000);
+    const reads = vi.spyOn(store, 'readWindows');
+    // 500 held by the open call plus 1,000 estimated, of 10,000: healthy, as a read would say.
+    await expect(guard.checkAdmission({ estimateMicro: 1_000 })).resolves.toBe('healthy');
+    // All of the slice's unused money: the window would be full with it.
+    await expect(guard.checkAdmission({ estimateMicro: slice - 500 })).resolves.toBe('exhausted');
+    expect(reads).not.toHaveBeenCalled();
+    // More than the slice has unused: the store is read, and says what the windows can take.
+    await expect(guard.checkAdmission({ estimateMicro: slice - 499 })).resolves.toBeDefined();
+    expect(reads).toHaveBeenCalled();
+    await guard.settle(first.reservation, { actualMicro: 500, wasteMicro: 0, succeeded: true });
+  });
+
   it('returns unused slice money on shutdown, keeping what the calls spent', async () => {
     const guard = replica({ limits: { dailyUsd: 1 } });
     const { admitted } = await reserveAtOnce([guard], 10, 1_000);

@@ -13,7 +13,7 @@ import { type DescribeSlice, SliceSupply } from './slice-supply.js';
 import { SliceMarks } from './slice-marks.js';
 import type { BudgetSettings } from '../budget-options.interface.js';
 import type { BudgetReadings } from '../budget-readings.js';
-import { worstState } from '../budget-state.js';
+import { type BudgetState, budgetStateOf, worstState } from '../budget-state.js';
 import { tightestOf } from '../budget-window-status.js';
 
 export interface EscrowDeps {
@@ -23,6 +23,8 @@ export interface EscrowDeps {
   leaseMs: number;
   maxWaitMs: number;
   options: ResolvedEscrowOptions;
+  /** The budget's warning and critical ratios. */
+  thresholds: { warningRatio: number; criticalRatio: number };
   describe: DescribeSlice;
 }
 
@@ -47,7 +49,7 @@ export class BudgetEscrow {
       const statuses = readings.describe(windows, snapshots, 'configured');
       return { state: worstState(statuses.map((status) => status.state)), tightest: tightestOf(statuses) };
     };
-    return new BudgetEscrow({ ledger, clock, failures, leaseMs: settings.budget.leaseMs, maxWaitMs: settings.storage.maxWaitMs, options, describe });
+    return new BudgetEscrow({ ledger, clock, failures, leaseMs: settings.budget.leaseMs, maxWaitMs: settings.storage.maxWaitMs, options, thresholds: settings.budget, describe });
   }
 
   constructor(private readonly deps: EscrowDeps) {
@@ -135,6 +137,20 @@ export class BudgetEscrow {
       draw.slice.settle(draw, share, last ? outcome.wasteMicro : 0);
       this.supply.release(draw.slice);
     });
+  }
+
+  /**
+   * A call's admission answered without reading the store: this replica's slice of its windows
+   * has at least the call's estimate unused, so the windows can take it (that money is reserved
+   * and unspent: spent + estimate <= limit) and something is free.
+   */
+  admitsFromSlice(windows: readonly BudgetWindowRow[], estimateMicro: number): BudgetState | undefined {
+    const slice = this.supply.currentOf(windows);
+    const tightest = slice?.tightest;
+    if (!slice || !tightest || slice.roomMicro <= 0 || slice.roomMicro < estimateMicro) return undefined;
+    // The tightest window as the slice was taken, its unused money not held against this call, the estimate held.
+    const usedMicro = tightest.spentMicroUsd + tightest.reservedMicroUsd - slice.roomMicro + estimateMicro;
+    return budgetStateOf(usedMicro, tightest.limitMicroUsd, this.deps.thresholds.warningRatio, this.deps.thresholds.criticalRatio);
   }
 
   /** The windows as this replica sees them: its slices' unused money is not held against its own calls. */

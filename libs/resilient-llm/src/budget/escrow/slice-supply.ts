@@ -75,6 +75,12 @@ export class SliceSupply {
     return [...current, ...this.retired.keys()].filter((slice) => !slice.expired);
   }
 
+  /** The current slice of a scope's windows, while it can still give money to calls. */
+  currentOf(windows: readonly BudgetWindowRow[]): EscrowSlice | undefined {
+    const slice = this.sets.get(keyOf(windows))?.current;
+    return slice && !slice.retiring && !slice.expired ? slice : undefined;
+  }
+
   /** The unused money of current slices, per window: this replica can still give it to calls. */
   idleByWindow(): Map<string, number> {
     const idle = new Map<string, number>();
