@@ -71,6 +71,15 @@ export function providerLimitFor(requests: number): ProviderLimit {
 
 const timeouts = (scale: number) => ({ seed: 11, rates: { timeout: 0.05 }, latencyMs: latency(scale) });
 const outageThenRecovery = (scale: number) => ({ seed: 12, outages: [{ startMs: 0, endMs: ms(15_000, scale), fault: '503' }], latencyMs: latency(scale) });
+// (b) and (f): down for the first 15 s of the 20 s of arrivals, healthy after.
+const OUTAGE_THEN_RECOVERY = {
+  arrivalEveryMs: 20,
+  outageEndMs: 15_000,
+  minScale: 0.5,
+  faults: outageThenRecovery,
+  prompt: SHORT_PROMPT,
+  model: 'gpt-4o-mini',
+} as const;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -93,17 +102,7 @@ export const SCENARIOS: Scenario[] = [
     model: 'gpt-4o-mini',
     note: "As (a), with another process spinning on one of the machine's cores for the whole of each strategy's run.",
   },
-  {
-    id: 'b',
-    name: 'total outage, then recovery',
-    arrivalEveryMs: 20,
-    outageEndMs: 15_000,
-    minScale: 0.5,
-    // Down for the first 15 s of the 20 s of arrivals, healthy after.
-    faults: outageThenRecovery,
-    prompt: SHORT_PROMPT,
-    model: 'gpt-4o-mini',
-  },
+  { id: 'b', name: 'total outage, then recovery', ...OUTAGE_THEN_RECOVERY },
   {
     id: 'c',
     name: '429 bursts with Retry-After',
@@ -149,12 +148,7 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'f',
     name: 'total outage, then recovery, 4 replicas',
-    arrivalEveryMs: 20,
-    outageEndMs: 15_000,
-    minScale: 0.5,
-    faults: outageThenRecovery,
-    prompt: SHORT_PROMPT,
-    model: 'gpt-4o-mini',
+    ...OUTAGE_THEN_RECOVERY,
     replicas: 4,
     note:
       "(b)'s outage against 4 processes, each running this module with the same options, the arrivals spread over them round-robin. " +
