@@ -65,7 +65,9 @@ describe('graceful shutdown of a process with a guarded call in flight', () => {
       stdio: 'ignore',
     });
     const exited = once(app, 'exit');
-    await waitFor(async () => ((await fetch(`http://127.0.0.1:${upstreamPort}/_upstream/stats`)).ok ? true : undefined), 'the app to boot');
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${upstreamPort}/_upstream/stats`)).ok ? true : undefined), 'the upstream to boot');
+    // The embedded upstream listens before the app does: any answer from the app's port (a 404) says it listens too.
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/`)).status > 0 ? true : undefined), 'the app to listen');
 
     let earlyAnswer: string | undefined;
     const answer = fetch(`http://127.0.0.1:${port}/chat`, {
