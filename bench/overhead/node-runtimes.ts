@@ -53,7 +53,11 @@ async function buildSqliteFor(home: string, execPath: string, into: string): Pro
   await rm(join(into, 'better-sqlite3', 'build'), { recursive: true, force: true });
   const { stdout } = await run('npm', ['root', '-g']);
   const nodeGyp = join(stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  await run(execPath, [nodeGyp, 'rebuild', '--release', `--nodedir=${home}`], { cwd: join(into, 'better-sqlite3'), maxBuffer: 64 << 20 });
+  // An npmrc's `nodedir` reaches node-gyp as npm_config_nodedir and wins over --nodedir: set both.
+  const env = { ...process.env, npm_config_nodedir: home };
+  await run(execPath, [nodeGyp, 'rebuild', '--release', `--nodedir=${home}`], { cwd: join(into, 'better-sqlite3'), env, maxBuffer: 64 << 20 });
+  // Fails here, not in the middle of a measurement, if the addon was built for another Node.
+  await run(execPath, ['-e', `new (require(${JSON.stringify(join(into, 'better-sqlite3'))}))(':memory:').close()`]);
 }
 
 /** This process's Node major and 24 (the LTS line users move to), once each. */
