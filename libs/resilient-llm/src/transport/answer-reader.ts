@@ -9,6 +9,7 @@ import { type GuardedCallEvents, RESILIENT_LLM_CALL_EVENTS } from '../guarded/gu
 import { type JsonBody, parseJsonObject, tokensOfText } from './adapters/index.js';
 import type { StreamOutcome } from './event-stream-reading.js';
 import { tapEventStream } from './event-stream-tap.js';
+import { ParsedAnswer } from './parsed-answer.js';
 import type { UpstreamRequest } from './upstream-request.js';
 import type { TransportSettings } from './transport-settings.interface.js';
 
@@ -61,7 +62,7 @@ export class AnswerReader {
     call.recordUsage(attempt.model, usage, !reported);
     this.completion(request, body, attempt, usage, answer);
     this.finishPlain(call, request, attempt);
-    return new Response(text, init);
+    return answer ? new ParsedAnswer(text, init, answer) : new Response(text, init);
   }
 
   /** The attempt succeeded; a request the transport cannot price is counted at its worst case. */
