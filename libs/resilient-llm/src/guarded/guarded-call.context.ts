@@ -4,6 +4,10 @@ import type { FailureKind } from '../backoff/error-classifier.js';
 import type { ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import type { CallBudget } from '../budget/call-budget.js';
 import type { TokenUsage } from '../pricing/model-price.interface.js';
+import { GuardedCallReadOnly, type GuardedCallView } from './guarded-call-read-only.js';
+
+export type { GuardedCallView } from './guarded-call-read-only.js';
+import { upstreamKeyBase } from '../idempotency/idempotency-key.js';
 
 export interface AttemptRecord {
   /** 1 for the first attempt of its upstream request (or of the handler, with `retry: 'handler'`). */
@@ -37,35 +41,11 @@ export interface GuardedCallSettings {
   /** The backoff of strict mode, used once a budget window turned critical for this call. */
   strictBackoff: ResolvedBackoffOptions;
   scopeKey?: string;
-  /** What upstream idempotency keys derive from: the request's key, or a random one per call. */
-  idempotencyBase: string;
+  /** The request's idempotency record id, which upstream keys derive from; none: random keys. */
+  idempotencyRecordId?: string;
   retry: RetryMode;
   /** The output cap set on the call's chat and Responses requests that have none; the module's default when undefined. */
   maxOutputTokens?: number;
-}
-
-/** What code inside a guarded call can see of it: read-only. */
-export interface GuardedCallView {
-  /** The handler run now, 1-based (more than 1 only with `retry: 'handler'`). */
-  readonly attempt: number;
-  /** Every upstream attempt (or handler run) so far. */
-  readonly attempts: readonly AttemptRecord[];
-  /** Every completion's usage and price so far, in the order they came. */
-  readonly completions: readonly CompletionRecord[];
-  /** Tokens and cost of every completion so far. */
-  readonly usage: TokenUsage & { costMicroUsd: number };
-  /** Everything the call has cost so far, in micro-dollars: completions plus charged failed attempts. */
-  readonly spentMicro: number;
-  /** Admitted while a budget window was critical: stricter backoff, maybe a cheaper model. */
-  readonly strict: boolean;
-  readonly scopeKey?: string;
-  readonly model: string;
-  /** When the call gives up, on the module's clock (epoch ms). */
-  readonly deadlineAtMs: number;
-  /** Aborted when the caller goes away or the app shuts down. */
-  readonly signal: AbortSignal;
-  /** Records usage of an LLM call the guarded transport cannot see, so that the budget settles at the real price. */
-  recordUsage(model: string, usage: TokenUsage): void;
 }
 
 type Pricer = (model: string, usage: TokenUsage) => number;
@@ -89,9 +69,17 @@ export class GuardedCall {
   giveUpReason?: string;
   /** The failure a request gave up on, as the HTTP answer the caller should get. */
   failure?: Error;
-  private readonly controller = new AbortController();
+  /** Why the call was aborted, once it was. */
+  abortReason?: unknown;
+  private isAborted = false;
+  // Made only when something asks for the call's signal: most calls are never aborted, and an
+  // AbortController per call is a measurable share of a guarded call's cost.
+  private controller?: AbortController;
+  private readonly abortListeners = new Set<(reason: unknown) => void>();
   private requestCount = 0;
-  private readonly holds = new Set<Promise<void>>();
+  private keyBase?: string;
+  private heldCount = 0;
+  private whenReleased?: { promise: Promise<void>; resolve: () => void };
   private viewed?: GuardedCallView;
   private admission?: Promise<void>;
 
@@ -124,11 +112,33 @@ export class GuardedCall {
 
   /** Aborted when the caller goes away or the app shuts down: requests and sleeps stop. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.isAborted) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
   }
 
-  abort(reason?: unknown): void {
-    this.controller.abort(reason);
+  get aborted(): boolean {
+    return this.isAborted;
+  }
+
+  abort(reason: unknown = new DOMException('This operation was aborted', 'AbortError')): void {
+    if (this.isAborted) return;
+    this.isAborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    for (const listener of [...this.abortListeners]) listener(reason);
+  }
+
+  /** Runs `listener` when the call is aborted (at once if it was); returns the unsubscribe. */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.isAborted) {
+      listener(this.abortReason);
+      return () => undefined;
+    }
+    this.abortListeners.add(listener);
+    return () => this.abortListeners.delete(listener);
   }
 
   get usage(): TokenUsage & { costMicroUsd: number } {
@@ -174,56 +184,43 @@ export class GuardedCall {
     return ++this.requestCount;
   }
 
+  /** What the call's upstream idempotency keys start with, made at its first request. */
+  get upstreamKeyBase(): string {
+    this.keyBase ??= upstreamKeyBase(this.settings.idempotencyRecordId);
+    return this.keyBase;
+  }
+
   /** Keeps the call's settlement waiting until the returned function runs (a stream still being read). */
   hold(): () => void {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    this.holds.add(held);
+    this.heldCount++;
+    let released = false;
     return () => {
-      this.holds.delete(held);
-      release();
+      if (released) return;
+      released = true;
+      if (--this.heldCount > 0 || !this.whenReleased) return;
+      this.whenReleased.resolve();
+      this.whenReleased = undefined;
     };
   }
 
-  async released(): Promise<void> {
-    while (this.holds.size > 0) await Promise.all([...this.holds]);
+  /** Resolves once nothing holds the call (a count, not a promise per hold: holds are taken on every attempt). */
+  released(): Promise<void> {
+    if (this.heldCount === 0) return Promise.resolve();
+    if (!this.whenReleased) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.whenReleased = { promise, resolve };
+    }
+    return this.whenReleased.promise;
   }
 
   get isHeld(): boolean {
-    return this.holds.size > 0;
+    return this.heldCount > 0;
   }
 
   /** The read-only face of the call, for `currentGuardedCall()`. */
   get view(): GuardedCallView {
-    if (this.viewed) return this.viewed;
-    const call = this;
-    this.viewed = Object.freeze({
-      get attempt() {
-        return call.run;
-      },
-      get attempts() {
-        return Object.freeze([...call.attempts]);
-      },
-      get completions() {
-        return Object.freeze([...call.completions]);
-      },
-      get usage() {
-        return call.usage;
-      },
-      get spentMicro() {
-        return call.spentMicro;
-      },
-      get strict() {
-        return call.strict;
-      },
-      scopeKey: call.settings.scopeKey,
-      model: call.settings.model,
-      get deadlineAtMs() {
-        return call.deadlineAtMs;
-      },
-      signal: call.signal,
-      recordUsage: (model: string, usage: TokenUsage) => call.recordUsage(model, usage),
-    });
+    this.viewed ??= new GuardedCallReadOnly(this);
     return this.viewed;
   }
 }

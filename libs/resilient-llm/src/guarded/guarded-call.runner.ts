@@ -1,6 +1,5 @@
 import { type BeforeApplicationShutdown, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
-import { randomUUID } from 'node:crypto';
 import type { BackoffOptions, ResolvedBackoffOptions } from '../backoff/backoff-options.interface.js';
 import { resolveBackoffOptions } from '../backoff/backoff-options.validation.js';
 import { BudgetGuard } from '../budget/budget.guard.js';
@@ -32,6 +31,11 @@ export interface GuardedCallRequest {
   idempotencyKey?: string;
   /** Cancels the call: its requests, its backoff sleeps and its retries. */
   signal?: AbortSignal;
+  /**
+   * Cancels the call on an event that has no AbortSignal (a client's disconnect): called with
+   * the call's abort once the call opens, it returns the unsubscribe, called when the call ends.
+   */
+  abortWhen?: (abort: (reason: unknown) => void) => () => void;
   /** Names the call's origin in configuration errors, e.g. `@Guarded() on ChatController.reply`. */
   source?: string;
   /** `request` (default): each upstream request is retried; `handler`: the operation is run again. */
@@ -82,7 +86,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     if (this.shuttingDown) throw new ShuttingDownException();
 
     const call = this.open(request);
-    const unlink = this.link(call, request.signal);
+    const unlink = this.link(call, request);
     this.active.add(call);
     let failure: unknown;
     try {
@@ -160,7 +164,7 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
       backoff: this.backoffFor(request.backoff, request.source),
       strictBackoff: this.options.strictBackoff,
       scopeKey: request.scopeKey,
-      idempotencyBase: request.idempotencyKey ?? randomUUID(),
+      idempotencyRecordId: request.idempotencyKey,
       retry: request.retry ?? 'request',
       maxOutputTokens: request.maxOutputTokens,
     };
@@ -208,24 +212,30 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     await settleAndEnd().catch(warn);
   }
 
-  private link(call: GuardedCall, signal: AbortSignal | undefined): () => void {
-    if (!signal) return () => undefined;
+  private link(call: GuardedCall, { signal, abortWhen }: GuardedCallRequest): () => void {
+    const unsubscribe = abortWhen?.((reason) => call.abort(reason));
+    if (!signal) return unsubscribe ?? noop;
     if (signal.aborted) call.abort(signal.reason);
     const abort = () => call.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
-    return () => signal.removeEventListener('abort', abort);
+    return () => {
+      signal.removeEventListener('abort', abort);
+      unsubscribe?.();
+    };
   }
 }
 
+const noop = () => undefined;
+
 /** A call aborted with an HTTP answer (shutdown) gives that answer, whatever the SDK made of the abort. */
 function abortAnswer(call: GuardedCall): Error | undefined {
-  const reason: unknown = call.signal.aborted ? call.signal.reason : undefined;
+  const reason: unknown = call.aborted ? call.abortReason : undefined;
   return reason instanceof HttpException ? reason : undefined;
 }
 
 function outcomeOf(call: GuardedCall, failure: unknown): string {
   if (failure === undefined) return 'success';
   if (failure instanceof BudgetExhaustedException) return 'budget_rejected';
-  if (call.signal.aborted) return 'aborted';
+  if (call.aborted) return 'aborted';
   return 'failure';
 }

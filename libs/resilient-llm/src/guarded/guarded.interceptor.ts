@@ -38,41 +38,37 @@ export class GuardedInterceptor implements NestInterceptor {
     // Nest runs intercept() in the caller's async scope, but subscribes to what it returns later,
     // elsewhere: keep the trace context of now, so that the call span has the right parent.
     const parent = otelContext.active();
-    return defer(() => otelContext.with(parent, async () => {
+    return defer(() => otelContext.with(parent, () => {
       const scopeKey = options.scope ?? resolveScopeKey(this.options, context);
       const idempotencyKey = http ? context.switchToHttp().getRequest<Record<symbol, string | undefined>>()[IDEMPOTENCY_REQUEST_PROPERTY] : undefined;
-      const disconnected = this.disconnectSignal(response);
-      try {
-        return await this.runner.run(
-          {
-            model: options.model,
-            estimatedTokens: options.estimatedTokens,
-            backoff: options.backoff,
-            scopeKey,
-            idempotencyKey,
-            signal: disconnected.signal,
-            source: options.source,
-            retry: options.retry,
-            maxOutputTokens: options.maxOutputTokens,
-            httpErrors: true,
-          },
-          () => lastValueFrom(next.handle(), { defaultValue: undefined }),
-        );
-      } finally {
-        disconnected.dispose();
-      }
+      return this.runner.run(
+        {
+          model: options.model,
+          estimatedTokens: options.estimatedTokens,
+          backoff: options.backoff,
+          scopeKey,
+          idempotencyKey,
+          abortWhen: disconnectOf(response),
+          source: options.source,
+          retry: options.retry,
+          maxOutputTokens: options.maxOutputTokens,
+          httpErrors: true,
+        },
+        () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+      );
     }));
   }
+}
 
-  /** Aborts the call when the client goes away before the response is sent: no retries for nobody. */
-  private disconnectSignal(response: HttpResponseLike | undefined): { signal?: AbortSignal; dispose: () => void } {
-    const raw = response?.raw ?? response;
-    if (!raw?.once || !raw.removeListener) return { dispose: () => undefined };
-    const controller = new AbortController();
+/** Aborts the call when the client goes away before the response is sent: no retries for nobody. */
+function disconnectOf(response: HttpResponseLike | undefined): ((abort: (reason: unknown) => void) => () => void) | undefined {
+  const raw = response?.raw ?? response;
+  if (!raw?.once || !raw.removeListener) return undefined;
+  return (abort) => {
     const onClose = () => {
-      if (!raw.writableFinished) controller.abort(new Error('the client disconnected'));
+      if (!raw.writableFinished) abort(new Error('the client disconnected'));
     };
-    raw.once('close', onClose);
-    return { signal: controller.signal, dispose: () => raw.removeListener!('close', onClose) };
-  }
+    raw.once!('close', onClose);
+    return () => raw.removeListener!('close', onClose);
+  };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 export const MAX_KEY_LENGTH = 255;
 
@@ -91,7 +91,13 @@ export function requestFingerprint(request: { method: string; path: string; scop
 export const recordId = (scope: string, key: string): string => sha256(`${scope}\n${key}`);
 
 /**
+ * What a guarded call's upstream keys start with: derived from the request's idempotency record
+ * (so that a replayed request sends the same keys), else random, once per call.
+ */
+export const upstreamKeyBase = (recordId: string | undefined): string => (recordId === undefined ? randomUUID().replaceAll('-', '') : sha256(recordId).slice(0, 32));
+
+/**
  * The key sent upstream for the n-th LLM request of a guarded call: stable across the call's
  * retries (so a provider can deduplicate them), distinct per tenant and per request.
  */
-export const upstreamIdempotencyKey = (base: string, requestIndex: number): string => `rllm-${sha256(base).slice(0, 32)}-${requestIndex}`;
+export const upstreamIdempotencyKey = (keyBase: string, requestIndex: number): string => `rllm-${keyBase}-${requestIndex}`;

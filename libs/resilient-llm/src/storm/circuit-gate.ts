@@ -60,10 +60,12 @@ export class CircuitGate {
     return this.queue.length;
   }
 
-  pass(options: { signal?: AbortSignal; maxWaitMs: number }): Promise<CircuitPass> {
+  pass(options: { signal?: AbortSignal | (() => AbortSignal | undefined); maxWaitMs: number }): Promise<CircuitPass> {
     // The hot path: one comparison and a shared settled promise.
     if (this.queue.length === 0 && this.breaker.state === 'closed') return FREE_PASS;
-    return this.passOrWait(options.signal, options.maxWaitMs);
+    // A signal made on demand (only a request that may wait needs one).
+    const signal = typeof options.signal === 'function' ? options.signal() : options.signal;
+    return this.passOrWait(signal, options.maxWaitMs);
   }
 
   /** Shutdown: refuses every waiter (and every later one) with `reason`, and stops the timers. */

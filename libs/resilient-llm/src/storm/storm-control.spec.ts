@@ -53,7 +53,7 @@ describe('StormControl', () => {
   }
 
   const enter = (storm: StormControl, model: string, maxWaitMs = 10_000, signal?: AbortSignal): Promise<UpstreamPass> =>
-    storm.enter(model, false, signal, maxWaitMs, NO_TOKENS);
+    storm.enter(model, false, () => signal, maxWaitMs, NO_TOKENS);
 
   async function openCircuit(storm: StormControl, model: string): Promise<void> {
     const pass = await enter(storm, model);

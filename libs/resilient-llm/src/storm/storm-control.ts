@@ -78,16 +78,16 @@ export class StormControl implements OnApplicationShutdown {
    * no slot; a probe refused further on hands its role back. `tokens` (prompt plus output cap,
    * as providers count them for rate limits) is counted only once a rate limit is known.
    */
-  async enter(model: string, strict: boolean, signal: AbortSignal | undefined, maxWaitMs: number, tokens: () => number): Promise<UpstreamPass> {
+  async enter(model: string, strict: boolean, waitSignal: () => AbortSignal | undefined, maxWaitMs: number, tokens: () => number): Promise<UpstreamPass> {
     const circuit = this.circuit(model);
-    const circuitPass = circuit ? await circuit.gate.pass({ signal, maxWaitMs }) : NO_CIRCUIT;
+    const circuitPass = circuit ? await circuit.gate.pass({ signal: waitSignal, maxWaitMs }) : NO_CIRCUIT;
     const startedAt = this.clock.now();
     let pacedMs = 0;
     let free: () => void;
     try {
       const pacer = this.pacers.get(this.key(model));
-      if (pacer) pacedMs = (await pacer.acquire({ tokens: tokens() }, { signal, maxWaitMs: maxWaitMs - circuitPass.heldMs })).waitedMs;
-      free = await this.acquire(model, strict, signal, maxWaitMs - circuitPass.heldMs - (this.clock.now() - startedAt));
+      if (pacer) pacedMs = (await pacer.acquire({ tokens: tokens() }, { signal: waitSignal(), maxWaitMs: maxWaitMs - circuitPass.heldMs })).waitedMs;
+      free = await this.acquire(model, strict, waitSignal, maxWaitMs - circuitPass.heldMs - (this.clock.now() - startedAt));
     } catch (error) {
       circuit?.breaker.onNeutral(circuitPass.probe);
       throw isRateLimitWaitExceededError(error) ? new RateLimitQueueException(model, error) : error;
@@ -102,9 +102,9 @@ export class StormControl implements OnApplicationShutdown {
   }
 
   /** A slot to send a request to `model` (a queue when the model has a limit); call the returned function when done. */
-  private acquire(model: string, strict: boolean, signal?: AbortSignal, maxWaitMs?: number): Promise<() => void> {
+  private acquire(model: string, strict: boolean, waitSignal: () => AbortSignal | undefined, maxWaitMs?: number): Promise<() => void> {
     const bulkhead = this.bulkhead(model);
-    return bulkhead ? bulkhead.acquire(strict, signal, maxWaitMs) : Promise.resolve(() => undefined);
+    return bulkhead ? bulkhead.acquire(strict, waitSignal(), maxWaitMs) : Promise.resolve(() => undefined);
   }
 
   /** The retry budget a call on `model` draws on; none when the budget is off. */

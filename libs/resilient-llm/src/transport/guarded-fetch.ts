@@ -76,7 +76,7 @@ export class GuardedFetch {
     const body = this.cappedBody(call, outgoing);
     const number = call.nextRequestNumber();
     // The same key on every retry of this request, another for the call's next request: the provider can deduplicate.
-    if (method !== 'GET' && !headers.has('idempotency-key')) headers.set('Idempotency-Key', upstreamIdempotencyKey(call.settings.idempotencyBase, number));
+    if (method !== 'GET' && !headers.has('idempotency-key')) headers.set('Idempotency-Key', upstreamIdempotencyKey(call.upstreamKeyBase, number));
     const model = bodyModel(body);
     const costs = method === 'POST';
     const resendable = isResendable(rawBody);

@@ -13,6 +13,7 @@ import { type AcceptedAttempt, AnswerReader } from './answer-reader.js';
 import type { UpstreamRequest } from './upstream-request.js';
 import type { GuardedCall } from '../guarded/guarded-call.context.js';
 import { attemptError, refusedAnswer } from './attempt-error.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { decideRetry } from '../guarded/retry-decision.js';
 import { failureFor } from '../guarded/call-failure.js';
 import type { TransportSettings } from './transport-settings.interface.js';
@@ -33,6 +34,8 @@ interface AdmittedAttempt extends Pick<AcceptedAttempt, 'model' | 'span' | 'reco
   startedAt: number;
   worstMicro: number;
   stall: StallWatch;
+  /** Ends the attempt on the call's abort, the caller's signal or its timeout. */
+  abort: AttemptAbort;
   pass: UpstreamPass;
 }
 
@@ -58,8 +61,10 @@ export class RequestExecutor {
   async execute(call: GuardedCall, request: UpstreamRequest): Promise<Response> {
     const handlerRetries = call.settings.retry === 'handler';
     const retryBudget = handlerRetries ? undefined : this.storm.retryBudget(request.model ?? call.settings.model);
-    // The caller's own signal (the SDK's) cancels this request's sleeps and queue waits too.
-    const signal = request.callerSignal ? AbortSignal.any([call.signal, request.callerSignal]) : call.signal;
+    // The caller's own signal (the SDK's) cancels this request's sleeps and queue waits too;
+    // made only when something waits (most requests never do).
+    let waitSignal: AbortSignal | undefined;
+    const signal = () => (waitSignal ??= request.callerSignal ? AbortSignal.any([call.signal, request.callerSignal]) : call.signal);
     retryBudget?.onFirstAttempt();
     let previousDelayMs: number | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -81,7 +86,7 @@ export class RequestExecutor {
       previousDelayMs = decision.delayMs;
       const startedAt = this.clock.now();
       try {
-        await this.sleeper.sleep(decision.delayMs, signal);
+        await this.sleeper.sleep(decision.delayMs, signal());
       } finally {
         this.events.backoff(call.span, { startedAt, delayMs: decision.delayMs, source: decision.source, strategy: call.backoff.strategy });
       }
@@ -92,7 +97,7 @@ export class RequestExecutor {
    * Budget headroom for the request's worst case, then storm control's pass (circuit, pacing,
    * a concurrency slot); what was taken is given back if either refuses or the deadline passes.
    */
-  private async admit(call: GuardedCall, request: UpstreamRequest, model: string, worstMicro: number, requestSignal: AbortSignal) {
+  private async admit(call: GuardedCall, request: UpstreamRequest, model: string, worstMicro: number, requestSignal: () => AbortSignal) {
     const releaseHold = call.hold();
     let freeHeadroom: () => void = () => undefined;
     let pass: UpstreamPass | undefined;
@@ -129,7 +134,7 @@ export class RequestExecutor {
    * From its headroom to its end the attempt holds the call open, so the call cannot settle
    * while a request it made may still be billed.
    */
-  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: AbortSignal): Promise<AttemptOutcome> {
+  private async attempt(call: GuardedCall, request: UpstreamRequest, attempt: number, requestSignal: () => AbortSignal): Promise<AttemptOutcome> {
     if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
     const model = this.modelFor(call, request);
     const worstMicro = request.worstCaseMicro(model, call.budget.estimateMicro);
@@ -138,15 +143,19 @@ export class RequestExecutor {
     const span = call.settings.retry === 'handler' ? call.attemptSpan : this.events.startAttempt(call.span, attempt, model, request.operation);
     if (span) this.events.heldBeforeAttempt(span, admission.pass);
     const startedAt = this.clock.now();
-    return this.sendUnderTimeout(call, request, requestSignal, {
+    const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
+    const abort = new AttemptAbort(call, request.callerSignal, timeoutMs);
+    return this.sendUnderTimeout(call, request, {
       model,
       span,
       startedAt,
       worstMicro,
       stall,
+      abort,
       pass: admission.pass,
       record: this.recorder(call, request, attempt, startedAt),
       done: () => {
+        abort.end();
         stall.stop();
         admission.release();
       },
@@ -154,24 +163,20 @@ export class RequestExecutor {
   }
 
   /** Sends an admitted attempt under its own timeout (never past the call's deadline) and tells what came of it. */
-  private async sendUnderTimeout(call: GuardedCall, request: UpstreamRequest, requestSignal: AbortSignal, admitted: AdmittedAttempt): Promise<AttemptOutcome> {
-    const { model, span, startedAt } = admitted;
-    const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
-    const timer = new AbortController();
-    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+  private async sendUnderTimeout(call: GuardedCall, request: UpstreamRequest, admitted: AdmittedAttempt): Promise<AttemptOutcome> {
+    const { model, span, startedAt, abort } = admitted;
     let failed: AttemptOutcome;
     try {
-      const signal = AbortSignal.any([requestSignal, timer.signal]);
-      const send = () => request.send(model, signal);
+      const send = () => request.send(model, abort.signal);
       const sent = await (span ? this.events.within(span, send) : send());
-      if (sent.ok) return { response: await this.accept(call, request, sent, admitted, signal), model, startedAt };
+      if (sent.ok) return { response: await this.accept(call, request, sent, admitted, abort.signal), model, startedAt };
       failed = { ...(await refusedAnswer(sent)), model, span, startedAt };
     } catch (thrown) {
-      failed = { error: attemptError(thrown, { aborted: requestSignal.aborted, timedOut: timer.signal.aborted, timeoutMs }), model, span, startedAt };
+      failed = { error: attemptError(thrown, { aborted: abort.byCaller, timedOut: abort.timedOut, timeoutMs: abort.timeoutMs }), model, span, startedAt };
     } finally {
-      clearTimeout(timeout);
+      abort.stopTimer();
     }
-    const stalledMs = timer.signal.aborted && !requestSignal.aborted ? admitted.stall.longestStallMs() : 0;
+    const stalledMs = abort.timedOut && !abort.byCaller ? admitted.stall.longestStallMs() : 0;
     const classification = this.classifyFailed(call, failed, admitted.pass, stalledMs, admitted.worstMicro);
     admitted.record(failed.error, classification);
     admitted.done();
