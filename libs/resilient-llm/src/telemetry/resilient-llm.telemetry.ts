@@ -15,6 +15,7 @@ import type { IdempotencyEvents, IdempotencyOutcome } from '../idempotency/idemp
 import { InjectClock, InjectTelemetrySettings } from '../resilient-llm.constants.js';
 import type { Clock } from '../time/clock.interface.js';
 import * as semconv from './semconv.js';
+import { sdkRegistered } from './sdk-registered.js';
 import type { TelemetrySettings } from './telemetry-settings.interface.js';
 import { type BudgetRatios, type Instruments, budgetAttributes, createInstruments, errorType, gaugeBudgetRatios } from './telemetry-instruments.js';
 import { AttributeNames, COMMON_ATTRIBUTES, EventNames, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, SpanNames } from './telemetry.names.js';
@@ -44,10 +45,12 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
 
   /** Runs `fn` with `span` as the active span, so that spans made inside become its children. */
   within<T>(span: Span, fn: () => T): T {
+    if (!sdkRegistered()) return fn();
     return context.with(trace.setSpan(context.active(), span), fn);
   }
 
   startCall(attributes: { model: string; estimatedTokens?: number; scopeKey?: string }): Span {
+    if (!sdkRegistered()) return this.tracer.startSpan(SpanNames.CALL);
     return this.tracer.startSpan(SpanNames.CALL, {
       startTime: this.clock.now(),
       attributes: {
@@ -61,6 +64,7 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
   }
 
   startAttempt(callSpan: Span, attempt: number, model: string, operation: string = semconv.GEN_AI_OPERATION_CHAT): Span {
+    if (!sdkRegistered()) return this.tracer.startSpan(SpanNames.ATTEMPT);
     return this.tracer.startSpan(
       SpanNames.ATTEMPT,
       {
@@ -81,7 +85,15 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
 
   /** What the upstream answered, on the attempt that got it. */
   completion(attemptSpan: Span | undefined, completion: CompletionEvent): void {
-    attemptSpan?.setAttributes({
+    if (attemptSpan?.isRecording()) this.completionAttributes(attemptSpan, completion);
+    const operation = completion.operation ?? semconv.GEN_AI_OPERATION_CHAT;
+    const base = { [semconv.ATTR_GEN_AI_OPERATION_NAME]: operation, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel };
+    this.metrics.tokenUsage.record(completion.inputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    this.metrics.tokenUsage.record(completion.outputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+  }
+
+  private completionAttributes(attemptSpan: Span, completion: CompletionEvent): void {
+    attemptSpan.setAttributes({
       [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel,
       ...(completion.responseModel && { [semconv.ATTR_GEN_AI_RESPONSE_MODEL]: completion.responseModel }),
       ...(completion.responseId && { [semconv.ATTR_GEN_AI_RESPONSE_ID]: completion.responseId }),
@@ -92,10 +104,6 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
         [semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify(completion.output ?? null),
       }),
     });
-    const operation = completion.operation ?? semconv.GEN_AI_OPERATION_CHAT;
-    const base = { [semconv.ATTR_GEN_AI_OPERATION_NAME]: operation, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: completion.requestModel };
-    this.metrics.tokenUsage.record(completion.inputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-    this.metrics.tokenUsage.record(completion.outputTokens, { ...base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
   }
 
   /** How long the attempt waited before it was sent: for an open circuit, for room under the provider's rate limit. */
@@ -185,6 +193,13 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
   }
 
   endCall(span: Span, result: CallEndEvent): void {
+    if (span.isRecording()) this.callEndAttributes(span, result);
+    this.metrics.calls.add(1, { [AttributeNames.OUTCOME]: result.outcome, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
+    if (result.costMicro > 0) this.metrics.cost.add(result.costMicro, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
+    span.end(this.clock.now());
+  }
+
+  private callEndAttributes(span: Span, result: CallEndEvent): void {
     span.setAttributes({
       [AttributeNames.OUTCOME]: result.outcome,
       [AttributeNames.ATTEMPTS]: result.attempts,
@@ -196,9 +211,6 @@ export class ResilientLlmTelemetry implements GuardedCallEvents, IdempotencyEven
       span.setStatus({ code: SpanStatusCode.ERROR, message: result.giveUpReason ?? result.outcome });
       if (result.error !== undefined) span.setAttribute(semconv.ATTR_ERROR_TYPE, errorType(result.error));
     }
-    this.metrics.calls.add(1, { [AttributeNames.OUTCOME]: result.outcome, [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
-    if (result.costMicro > 0) this.metrics.cost.add(result.costMicro, { [semconv.ATTR_GEN_AI_REQUEST_MODEL]: result.model });
-    span.end(this.clock.now());
   }
 
   /** The call (or request) runs on a fallback model. */
