@@ -62,7 +62,7 @@ export class AnswerReader {
     call.recordUsage(attempt.model, usage, !reported);
     this.completion(request, body, attempt, usage, answer);
     this.finishPlain(call, request, attempt);
-    return answer ? new ParsedAnswer(text, init, answer) : new Response(text, init);
+    return answer ? new ParsedAnswer(text, response, answer) : new Response(text, init);
   }
 
   /** The attempt succeeded; a request the transport cannot price is counted at its worst case. */
