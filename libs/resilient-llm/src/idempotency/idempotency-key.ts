@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const MAX_KEY_LENGTH = 255;
 
@@ -94,7 +94,12 @@ export const recordId = (scope: string, key: string): string => sha256(`${scope}
  * What a guarded call's upstream keys start with: derived from the request's idempotency record
  * (so that a replayed request sends the same keys), else random, once per call.
  */
-export const upstreamKeyBase = (recordId: string | undefined): string => (recordId === undefined ? randomUUID().replaceAll('-', '') : sha256(recordId).slice(0, 32));
+export const upstreamKeyBase = (recordId: string | undefined): string => (recordId === undefined ? uniqueKeyBase() : sha256(recordId).slice(0, 32));
+
+// 64 random bits per process and a counter: unique per call, without a random UUID per call.
+const PROCESS_KEY_PREFIX = randomBytes(8).toString('hex');
+let keyBases = 0;
+const uniqueKeyBase = () => PROCESS_KEY_PREFIX + (keyBases++).toString(16).padStart(16, '0');
 
 /**
  * The key sent upstream for the n-th LLM request of a guarded call: stable across the call's
