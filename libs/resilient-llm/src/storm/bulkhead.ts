@@ -53,6 +53,11 @@ export class Bulkhead {
     });
   }
 
+  /** A slot now, when one is free and nobody waits for it; undefined otherwise. */
+  tryAcquire(strict: boolean): (() => void) | undefined {
+    return this.queue.length === 0 && this.inFlight < (strict ? this.strictLimit : this.limit) ? this.take() : undefined;
+  }
+
   private take(): () => void {
     this.inFlight++;
     let released = false;

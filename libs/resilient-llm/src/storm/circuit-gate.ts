@@ -60,9 +60,14 @@ export class CircuitGate {
     return this.queue.length;
   }
 
+  /** A request would pass at once, as no probe: the circuit is closed and nobody waits. */
+  get passesFreely(): boolean {
+    return this.queue.length === 0 && this.breaker.state === 'closed';
+  }
+
   pass(options: { signal?: AbortSignal | (() => AbortSignal | undefined); maxWaitMs: number }): Promise<CircuitPass> {
     // The hot path: one comparison and a shared settled promise.
-    if (this.queue.length === 0 && this.breaker.state === 'closed') return FREE_PASS;
+    if (this.passesFreely) return FREE_PASS;
     // A signal made on demand (only a request that may wait needs one).
     const signal = typeof options.signal === 'function' ? options.signal() : options.signal;
     return this.passOrWait(signal, options.maxWaitMs);

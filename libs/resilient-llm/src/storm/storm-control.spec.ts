@@ -82,6 +82,27 @@ describe('StormControl', () => {
     });
   });
 
+  describe('a pass taken at once (passNow)', () => {
+    it('takes a free slot, and leaves a request that would wait to enter', async () => {
+      const storm = await stormControl({ concurrency: { limit: 1 } });
+      const first = storm.passNow('gpt-4o', false);
+      expect(first).toBeDefined();
+      expect(storm.passNow('gpt-4o', false)).toBeUndefined();
+      const queued = enter(storm, 'gpt-4o');
+      first!.release();
+      await expect(queued).resolves.toBeDefined();
+    });
+
+    it('is not given while a circuit is open, and reports to the circuit like a pass from enter', async () => {
+      const storm = await stormControl({ circuitBreaker: ONE_FAILURE_OPENS });
+      const pass = storm.passNow('gpt-4o', false)!;
+      pass.report(SERVER_ERROR);
+      pass.release();
+      expect(storm.passNow('gpt-4o', false)).toBeUndefined();
+      expect(storm.passNow('gpt-4o-mini', false)).toBeDefined();
+    });
+  });
+
   describe("with whenOpen: 'fail'", () => {
     it('refuses at once while the circuit is open, and lets a probe through once it half-opens', async () => {
       const storm = await stormControl({ circuitBreaker: ONE_FAILURE_OPENS, whenOpen: 'fail' });

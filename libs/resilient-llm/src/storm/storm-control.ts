@@ -24,6 +24,7 @@ interface Circuit {
 }
 
 const NO_CIRCUIT: CircuitPass = Object.freeze({ probe: false, heldMs: 0 });
+const NO_SLOT = () => undefined;
 
 /**
  * What keeps a dependency outage or a provider's rate limit from multiplying load, across all
@@ -96,6 +97,26 @@ export class StormControl implements OnApplicationShutdown {
       heldMs: circuitPass.heldMs,
       pacedMs,
       report: (failure) => this.report(model, circuitPass.probe, failure),
+      observe: (headers, rateLimited) => this.observeRateLimits(model, headers, rateLimited),
+      release: free,
+    });
+  }
+
+  /**
+   * The pass of a request that need not wait for anything (its circuit closed with nobody
+   * waiting, no rate limit learnt, a free slot), taken at once; undefined when it may have to
+   * wait, for `enter`. Spares the common request the promises of `enter`.
+   */
+  passNow(model: string, strict: boolean): UpstreamPass | undefined {
+    const circuit = this.circuit(model);
+    if ((circuit && !circuit.gate.passesFreely) || this.pacers.has(this.key(model))) return undefined;
+    const bulkhead = this.bulkhead(model);
+    const free = bulkhead ? bulkhead.tryAcquire(strict) : NO_SLOT;
+    if (!free) return undefined;
+    return upstreamPass({
+      heldMs: 0,
+      pacedMs: 0,
+      report: (failure) => this.report(model, false, failure),
       observe: (headers, rateLimited) => this.observeRateLimits(model, headers, rateLimited),
       release: free,
     });

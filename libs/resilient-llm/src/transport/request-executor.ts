@@ -107,8 +107,8 @@ export class RequestExecutor {
       releaseHold();
     };
     try {
-      freeHeadroom = await call.budget.ensureHeadroom(() => call.spentMicro, worstMicro, call.attempts.length);
-      pass = await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now(), () => request.rateLimitTokens(model));
+      if (call.budget.enabled) freeHeadroom = await call.budget.ensureHeadroom(() => call.spentMicro, worstMicro, call.attempts.length);
+      pass = this.storm.passNow(model, call.strict) ?? (await this.storm.enter(model, call.strict, requestSignal, call.deadlineAtMs - this.clock.now(), () => request.rateLimitTokens(model)));
       if (this.clock.now() >= call.deadlineAtMs) throw this.deadlinePassed(call);
     } catch (error) {
       release();
@@ -145,7 +145,7 @@ export class RequestExecutor {
     const startedAt = this.clock.now();
     const timeoutMs = Math.max(1, Math.min(request.attemptTimeoutMs ?? this.options.client.attemptTimeoutMs, call.deadlineAtMs - startedAt));
     const abort = new AttemptAbort(call, request.callerSignal, timeoutMs);
-    return this.sendUnderTimeout(call, request, {
+    return await this.sendUnderTimeout(call, request, {
       model,
       span,
       startedAt,
