@@ -87,9 +87,13 @@ export class ResilientLlmClient {
 
   private guarded<T>(model: string, options: LlmRequestOptions, send: () => Promise<T>): Promise<T> {
     const overridden = () => (options.attemptTimeoutMs === undefined ? send() : requestOverrides.run({ attemptTimeoutMs: options.attemptTimeoutMs }, send));
-    return this.runner.run({ model, scopeKey: options.scopeKey, signal: options.signal, httpErrors: true }, overridden).catch((error: unknown) => {
-      // A caller who aborted gets its own abort reason back, as from fetch.
-      throw options.signal?.aborted ? options.signal.reason : error;
-    });
+    const running = this.runner.run({ model, scopeKey: options.scopeKey, signal: options.signal, httpErrors: true }, overridden);
+    const { signal } = options;
+    // A caller who aborted gets its own abort reason back, as from fetch.
+    return signal
+      ? running.catch((error: unknown) => {
+          throw signal.aborted ? signal.reason : error;
+        })
+      : running;
   }
 }

@@ -78,11 +78,19 @@ export class GuardedCallRunner implements BeforeApplicationShutdown {
     for (const call of this.active) call.abort(new ShuttingDownException());
   }
 
-  async run<T>(request: GuardedCallRequest, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
+  run<T>(request: GuardedCallRequest, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
     // A call that has ended (a request fired and forgotten by its handler) is not joined: the
     // request becomes a call of its own, with its own reservation and settlement.
     const outer = activeGuardedCall();
-    if (outer && !outer.closed) return operation(outer.view);
+    if (!outer || outer.closed) return this.runCall(request, operation);
+    try {
+      return operation(outer.view);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async runCall<T>(request: GuardedCallRequest, operation: (call: GuardedCallView) => Promise<T>): Promise<T> {
     if (this.shuttingDown) throw new ShuttingDownException();
 
     const call = this.open(request);

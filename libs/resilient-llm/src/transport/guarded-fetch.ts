@@ -43,14 +43,22 @@ export class GuardedFetch {
     @InjectTransportSettings() private readonly options: TransportSettings,
   ) {}
 
-  private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    const outgoing = this.describe(input, init);
+  private send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    let outgoing: OutgoingRequest;
+    try {
+      outgoing = this.describe(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.noticeCallerRetries(outgoing.headers);
-    const call = activeGuardedCall();
     // Once per process and encoding (at startup for the default model): prompts are then counted exactly.
+    const call = activeGuardedCall();
     const loading = this.options.budget.enabled && outgoing.adapter ? this.pricing.prepareTokenizer(bodyModel(outgoing.body) ?? call?.settings.model ?? this.options.defaultModel) : undefined;
-    if (loading) await loading;
-    if (call && !call.closed) return this.executor.execute(call, this.upstreamRequest(call, outgoing));
+    return loading ? loading.then(() => this.dispatch(outgoing, call)) : this.dispatch(outgoing, call);
+  }
+
+  private async dispatch(outgoing: OutgoingRequest, call: GuardedCall | undefined): Promise<Response> {
+    if (call && !call.closed) return await this.executor.execute(call, this.upstreamRequest(call, outgoing));
     const model = bodyModel(outgoing.body);
     return this.runner.run({ model, signal: outgoing.signal }, () => {
       const own = activeGuardedCall()!;
