@@ -23,6 +23,9 @@ interface HttpResponseLike {
  */
 @Injectable()
 export class GuardedInterceptor implements NestInterceptor {
+  // A handler function can serve several controllers (inherited), each with its own class-level options.
+  private readonly optionsOf = new WeakMap<Function, WeakMap<Function, GuardedMetadata | null>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly runner: GuardedCallRunner,
@@ -30,9 +33,8 @@ export class GuardedInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.getAllAndOverride<GuardedMetadata | undefined>(GUARDED_METADATA, [context.getHandler(), context.getClass()]);
-    // An @Sse() handler of a guarded controller emits many values: it is not a guarded call.
-    if (!options || Reflect.hasMetadata(SSE_METADATA, context.getHandler())) return next.handle();
+    const options = this.guardedOptions(context.getHandler(), context.getClass());
+    if (!options) return next.handle();
     const http = context.getType() === 'http';
     const response = http ? context.switchToHttp().getResponse<HttpResponseLike>() : undefined;
     // Nest runs intercept() in the caller's async scope, but subscribes to what it returns later,
@@ -57,6 +59,20 @@ export class GuardedInterceptor implements NestInterceptor {
         () => lastValueFrom(next.handle(), { defaultValue: undefined }),
       );
     }));
+  }
+
+  /** The handler's `@Guarded` options (its own, else its controller's), read once per handler and controller. */
+  private guardedOptions(handler: Function, controller: Function): GuardedMetadata | undefined {
+    let byController = this.optionsOf.get(handler);
+    if (!byController) this.optionsOf.set(handler, (byController = new WeakMap()));
+    let options = byController.get(controller);
+    if (options === undefined) {
+      const declared = this.reflector.getAllAndOverride<GuardedMetadata | undefined>(GUARDED_METADATA, [handler, controller]);
+      // An @Sse() handler of a guarded controller emits many values: it is not a guarded call.
+      options = declared && !Reflect.hasMetadata(SSE_METADATA, handler) ? declared : null;
+      byController.set(controller, options);
+    }
+    return options ?? undefined;
   }
 }
 

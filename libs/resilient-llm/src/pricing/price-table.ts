@@ -52,6 +52,7 @@ export class PriceTable {
   }
 
   private override(model: string): Override | undefined {
+    if (this.overrides.size === 0) return undefined;
     return this.overrides.get(model) ?? this.overrides.get(model.replace(DATED_SNAPSHOT, ''));
   }
 }

@@ -57,6 +57,8 @@ export class StormControl implements OnApplicationShutdown {
    * `whenOpen: 'fail'`, 503 before any budget is reserved).
    */
   chooseModel(model: string): string {
+    // The common case, without building the list of candidates.
+    if (!this.circuit(model)?.breaker.waitMs(this.clock.now())) return model;
     const candidates = [model, ...(this.options.stormControl.fallbacks[model] ?? [])];
     let soonest = Number.POSITIVE_INFINITY;
     for (const candidate of candidates) {
