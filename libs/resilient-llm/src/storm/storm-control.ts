@@ -39,6 +39,7 @@ export class StormControl implements OnApplicationShutdown {
   private readonly bulkheads = new Map<string, Bulkhead | null>();
   private readonly pacers = new Map<string, RatePacer>();
   private readonly transitionListeners = new Set<CircuitTransitionListener>();
+  private readonly keys = new Map<string, string>();
   private readonly upstream: string;
   private readonly fleet?: FleetSharing;
 
@@ -224,8 +225,15 @@ export class StormControl implements OnApplicationShutdown {
     return bulkhead;
   }
 
+  /** Kept per model: a key built anew on every request is a new string to flatten and hash at each lookup. */
   private key(model: string): string {
-    return `${this.upstream}|${model}`;
+    let key = this.keys.get(model);
+    if (key === undefined) {
+      if (this.keys.size >= 1_000) this.keys.clear();
+      key = `${this.upstream}|${model}`;
+      this.keys.set(model, key);
+    }
+    return key;
   }
 }
 
