@@ -2,6 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { scopeIdOf } from './budget-scope.js';
 import type { BudgetWindowRow, NewReservation } from './budget-store.interface.js';
 
+/**
+ * A new ledger row's id: a UUID whose first 48 bits are the time (the UUIDv7 layout), the rest
+ * random. Rows then land at the end of the id index instead of all over it: on SQLite, each
+ * insert dirties (and each commit writes) a page or two fewer.
+ */
+export function newRowId(): string {
+  const random = randomUUID();
+  const time = Date.now().toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+}
+
 /** A ledger row holding `amountMicro` in every one of `windows`, checked against this replica's limits, its lease `leaseMs` from `now`. */
 export function newReservationRow(
   leaseMs: number,
@@ -10,7 +21,7 @@ export function newReservationRow(
   model: string,
   amountMicro: number,
   now: number,
-  id: string = randomUUID(),
+  id: string = newRowId(),
 ): NewReservation {
   return {
     id,
