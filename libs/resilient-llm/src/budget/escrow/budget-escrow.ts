@@ -15,6 +15,7 @@ import type { BudgetSettings } from '../budget-options.interface.js';
 import type { BudgetReadings } from '../budget-readings.js';
 import { type BudgetState, budgetStateOf, worstState } from '../budget-state.js';
 import { tightestOf } from '../budget-window-status.js';
+import { reservationOf } from '../reservation-row.js';
 
 const DRAWS = Symbol('escrow draws');
 
@@ -96,9 +97,10 @@ export class BudgetEscrow {
     } catch (error) {
       if (error instanceof BudgetExhaustedException || !this.deps.failures.admitsDespite(error)) throw this.refusal(error);
       // Admitted without the store (fail-open): the guard's own path settles this row, as without escrow.
-      return { scopeKey: request.scopeKey, model: request.model, windows, rows: [{ id: randomUUID(), amountMicro: request.amountMicro, recorded: false }], state: 'healthy', recorded: false };
+      return reservationOf(request, windows, [{ id: randomUUID(), amountMicro: request.amountMicro, recorded: false }], 'healthy', false);
     }
-    const reservation: EscrowReservation = { scopeKey: request.scopeKey, model: request.model, windows, rows: [draw.row], state: draw.slice.state, tightest: draw.slice.tightest, recorded: true, [DRAWS]: [draw] };
+    const { state, tightest } = draw.slice;
+    const reservation: EscrowReservation = { scopeKey: request.scopeKey, model: request.model, windows, rows: [draw.row], state, tightest, recorded: true, [DRAWS]: [draw] };
     return reservation;
   }
 
