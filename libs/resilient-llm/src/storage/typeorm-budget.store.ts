@@ -124,7 +124,8 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]> {
     if (ids.length === 0) return [];
-    const { records: rows } = await this.sql.run<WindowRecord>(this.texts.readWindows(ids.length), ids);
+    // Calls arriving together check the same windows: on SQLite their reads share one.
+    const { records: rows } = await this.sql.read<WindowRecord>(this.texts.readWindows(ids.length), ids);
     return rows.map(toSnapshot);
   }
 }
