@@ -138,8 +138,8 @@ export class CallBudget {
   }
 
   /** Moves the reservation to spent at what the call cost; nothing when nothing was reserved. */
-  async settle(settlement: CallSettlement): Promise<void> {
-    if (this.reservation) await this.guard.settle(this.reservation, settlement);
+  settle(settlement: CallSettlement): Promise<void> {
+    return this.reservation ? this.guard.settle(this.reservation, settlement) : Promise.resolve();
   }
 
   private async reserve(amountMicro: number, inFlightMicro: number): Promise<BudgetReservation> {

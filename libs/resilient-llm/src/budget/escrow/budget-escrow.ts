@@ -24,6 +24,8 @@ type EscrowReservation = BudgetReservation & { readonly [DRAWS]: SliceDraw[] };
 
 const drawsOf = (reservation: BudgetReservation): SliceDraw[] | undefined => (reservation as Partial<EscrowReservation>)[DRAWS];
 
+const MARKED = Promise.resolve(true);
+
 export interface EscrowDeps {
   ledger: BudgetLedger;
   clock: Clock;
@@ -116,7 +118,7 @@ export class BudgetEscrow {
   }
 
   /** The call has `exposureMicro` spent or in flight: its slices' marks cover it before it sends. False when a slice's lease ended under it. */
-  async mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number): Promise<boolean> {
+  mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number): Promise<boolean> {
     const draws = drawsOf(reservation) ?? [];
     let left = exposureMicro;
     let marked = true;
@@ -127,8 +129,8 @@ export class BudgetEscrow {
       draw.slice.expose(draw, share);
       marked &&= draw.slice.marked;
     }
-    // Most requests stay under the marks, raised ahead of them: nothing to tell the store.
-    return marked || this.raiseMarks(draws.filter((draw) => !draw.row.expired), waitMs);
+    // Most requests stay under the marks, raised ahead of them: nothing to tell the store (and no promise to make).
+    return marked ? MARKED : this.raiseMarks(draws.filter((draw) => !draw.row.expired), waitMs);
   }
 
   /** Settles the call into its slices (each draw its share, up to its amount; the last the rest and the waste), once. */
