@@ -119,7 +119,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Before a call's body runs: 429 when a window of its scope cannot take it (`admissionRefusal`),
-   * 503 when the store does not answer; no read while this replica's escrow slice holds the estimate.
+   * 503 when the store does not answer; with escrow, no read while a slice has the estimate (or is taken for it).
    * Holds nothing: each request's exact worst case is reserved before it is sent. The state counts
    * the estimate as held (a call past critical runs strict).
    */
@@ -127,7 +127,8 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     if (windows.length === 0 || !this.ledger) return 'healthy';
-    const fromSlice = this.escrow?.admitsFromSlice(windows, request.estimateMicro);
+    const escrow = this.escrow;
+    const fromSlice = escrow && (escrow.admitsFromSlice(windows, request.estimateMicro) ?? (await escrow.admitsAfterRefill(windows, request.scopeKey, request.estimateMicro, this.waitFor(request.deadlineAtMs))));
     if (fromSlice) return fromSlice;
     const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs), this.escrow?.withoutIdle).then(
       (read) => (this.failures.recovered(), read),

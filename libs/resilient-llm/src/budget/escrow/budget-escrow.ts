@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../time/clock.interface.js';
+import { withinStoreWait } from '../../errors/store-wait.js';
 import { BudgetExhaustedException } from '../budget-exhausted.exception.js';
 import type { BudgetLedger } from '../budget-ledger.js';
 import { BudgetStoreUnavailableException } from '../budget-store-unavailable.exception.js';
@@ -159,6 +160,25 @@ export class BudgetEscrow {
     // The tightest window as the slice was taken, its unused money not held against this call, the estimate held.
     const usedMicro = tightest.spentMicroUsd + tightest.reservedMicroUsd - slice.roomMicro + estimateMicro;
     return budgetStateOf(usedMicro, tightest.limitMicroUsd, this.deps.thresholds.warningRatio, this.deps.thresholds.criticalRatio);
+  }
+
+  /**
+   * When no slice has the estimate unused (none taken yet, or the last one retired or drained):
+   * the admission answered from a slice taken for it, one statement shared by the calls that
+   * wait for it, instead of a read each. Undefined when the store was last seen with less left,
+   * or refuses the slice: the read decides (money held by calls in flight may come back).
+   */
+  async admitsAfterRefill(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, estimateMicro: number, waitMs: number): Promise<BudgetState | undefined> {
+    try {
+      if (!(await withinStoreWait(waitMs, () => this.supply.ensureRoom(windows, scopeKey, estimateMicro, waitMs)))) return undefined;
+    } catch (error) {
+      if (error instanceof BudgetExhaustedException) return undefined;
+      // The store did not answer, as a read would not have: admitted with fail-open, 503 otherwise.
+      this.deps.failures.admitOrRefuse(error);
+      return 'healthy';
+    }
+    this.deps.failures.recovered();
+    return this.admitsFromSlice(windows, estimateMicro);
   }
 
   /** The windows as this replica sees them: its slices' unused money is not held against its own calls. */

@@ -61,12 +61,12 @@ export class EscrowSlice {
 
   /** It can give a draw of `amountMicro` now, and its mark already covers the draw's `exposureMicro`: no statement needed. */
   servesNow(amountMicro: number, exposureMicro: number): boolean {
-    return this.gives(amountMicro) && this.exposureMicro + Math.min(exposureMicro, amountMicro) <= this.markMicro;
+    return this.hasRoomFor(amountMicro) && this.exposureMicro + Math.min(exposureMicro, amountMicro) <= this.markMicro;
   }
 
   /** A draw of `amountMicro`, or undefined when the slice cannot give it. */
   draw(amountMicro: number, exposureMicro: number): SliceDraw | undefined {
-    if (!this.gives(amountMicro)) return undefined;
+    if (!this.hasRoomFor(amountMicro)) return undefined;
     this.drawnMicro += amountMicro;
     const draw: SliceDraw = { slice: this, row: { id: `${this.id}:${++this.draws}`, amountMicro, inFlightMicro: 0 }, exposureMicro: 0 };
     this.open.add(draw);
@@ -105,7 +105,8 @@ export class EscrowSlice {
     return this.retiring && this.open.size === 0;
   }
 
-  private gives(amountMicro: number): boolean {
+  /** It can still give calls `amountMicro`. */
+  hasRoomFor(amountMicro: number): boolean {
     return !this.retiring && !this.expired && this.roomMicro >= amountMicro;
   }
 

@@ -21,6 +21,15 @@ interface SliceSet {
   leftMicro?: number;
 }
 
+interface SliceAsk {
+  key: string;
+  windows: readonly BudgetWindowRow[];
+  scopeKey: string | undefined;
+  amountMicro: number;
+  waitMs: number;
+  afterAttempts?: number;
+}
+
 export interface SliceSupplyDeps {
   ledger: BudgetLedger;
   clock: Clock;
@@ -65,9 +74,27 @@ export class SliceSupply {
     const key = this.keyOf(windows);
     const set = this.setOf(key);
     set.demand.record(this.deps.clock.now(), amountMicro);
+    return this.served(set, { key, windows, scopeKey, amountMicro, waitMs, afterAttempts }, () => set.current?.draw(amountMicro, exposureMicro));
+  }
+
+  /**
+   * Until a current slice of `windows` has `needMicro` unused, taking one if need be (shared
+   * with the callers waiting then); false, with no statement, when the store was last seen with
+   * less than that left in a window.
+   */
+  async ensureRoom(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, needMicro: number, waitMs: number): Promise<boolean> {
+    const key = this.keyOf(windows);
+    const set = this.setOf(key);
+    if (set.leftMicro !== undefined && set.leftMicro < needMicro) return false;
+    return this.served(set, { key, windows, scopeKey, amountMicro: needMicro, waitMs }, () => set.current?.hasRoomFor(needMicro) || undefined);
+  }
+
+  /** What `serve` gives once the current slice can give it: a refill (one at a time) until then, or its refusal. */
+  private async served<T>(set: SliceSet, ask: SliceAsk, serve: () => T | undefined): Promise<T> {
+    const { key, windows, scopeKey, amountMicro, waitMs, afterAttempts } = ask;
     for (;;) {
-      const draw = set.current?.draw(amountMicro, exposureMicro);
-      if (draw) return draw;
+      const served = serve();
+      if (served !== undefined) return served;
       if (set.refill) {
         set.waitingMicro += amountMicro;
         await set.refill.catch(() => undefined);
