@@ -6,7 +6,7 @@ import { withinStoreWait } from '../errors/store-wait.js';
 import type { BudgetObserver } from './budget-observer.interface.js';
 import { worstState } from './budget-state.js';
 import type { BudgetStatus, BudgetWindowStatus } from './budget-status.interface.js';
-import { describeWindow, tightestOf } from './budget-window-status.js';
+import { describeWindow, snapshotOf, tightestOf, withFigures } from './budget-window-status.js';
 import { LimitDriftLog } from './limit-drift-log.js';
 
 /**
@@ -54,8 +54,7 @@ export class BudgetReadings {
   observe(configured: readonly BudgetWindowRow[], snapshots: readonly BudgetWindowSnapshot[], written: readonly BudgetWindowRow[]): void {
     this.drift.check(written, snapshots);
     if (!this.observer) return;
-    const stored = new Map(snapshots.map((snapshot) => [snapshot.id, snapshot]));
-    this.observer.observeBudget(configured.map((window) => describeWindow({ spentMicro: 0, reservedMicro: 0, wasteMicro: 0, ...stored.get(window.id), ...window }, this.budget)));
+    this.observer.observeBudget(configured.map((window) => describeWindow(withFigures(window, snapshotOf(snapshots, window.id)), this.budget)));
   }
 
   describe(configured: readonly BudgetWindowRow[], snapshots: readonly BudgetWindowSnapshot[], limits: 'configured' | 'stored'): BudgetWindowStatus[] {

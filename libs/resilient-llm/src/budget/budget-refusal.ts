@@ -1,5 +1,6 @@
 import { BudgetExhaustedException } from './budget-exhausted.exception.js';
 import type { BudgetRefusal, BudgetWindowRow, BudgetWindowSnapshot, WindowRefusal } from './budget-store.interface.js';
+import { snapshotOf } from './budget-window-status.js';
 
 /**
  * The 429 for a refused reservation, naming the window that refused it with the figures the
@@ -44,12 +45,13 @@ export function refusalFromSnapshots(snapshots: readonly BudgetWindowSnapshot[],
  * worst case is reserved, atomically, before each of its requests.
  */
 export function admissionRefusal(snapshots: readonly BudgetWindowSnapshot[], windows: readonly BudgetWindowRow[], estimateMicro: number): BudgetRefusal | undefined {
-  const stored = new Map(snapshots.map((snapshot) => [snapshot.id, snapshot]));
-  const refused: WindowRefusal[] = [];
+  let refused: WindowRefusal[] | undefined;
   for (const window of windows) {
-    const { spentMicro = 0, reservedMicro = 0 } = stored.get(window.id) ?? {};
+    const stored = snapshotOf(snapshots, window.id);
+    const spentMicro = stored?.spentMicro ?? 0;
+    const reservedMicro = stored?.reservedMicro ?? 0;
     const limitMicro = window.limitMicro;
-    if (spentMicro + estimateMicro > limitMicro || spentMicro + reservedMicro >= limitMicro) refused.push({ windowId: window.id, spentMicro, reservedMicro, limitMicro });
+    if (spentMicro + estimateMicro > limitMicro || spentMicro + reservedMicro >= limitMicro) (refused ??= []).push({ windowId: window.id, spentMicro, reservedMicro, limitMicro });
   }
-  return refused.length > 0 ? { refused } : undefined;
+  return refused && { refused };
 }

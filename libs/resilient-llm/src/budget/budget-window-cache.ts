@@ -16,6 +16,8 @@ export class BudgetWindowCache {
   private readonly windowsByScope: LruMap<string, BudgetWindowRow[]>;
   /** `${window id}@${limit}` of windows known to be in the store, with when they end. */
   private readonly stored: LruMap<string, number>;
+  /** The same, by the cached rows themselves: a call asks about its scope's rows, and this costs no key to build. */
+  private readonly storedRows = new WeakSet<BudgetWindowRow>();
 
   constructor(maxScopes = MAX_CACHED_SCOPES) {
     this.windowsByScope = new LruMap(maxScopes);
@@ -33,16 +35,26 @@ export class BudgetWindowCache {
 
   /** The windows the store may not have yet (or not with this limit). */
   notStored(windows: readonly BudgetWindowRow[]): BudgetWindowRow[] {
-    return windows.filter((window) => this.stored.get(`${window.id}@${window.limitMicro}`) === undefined);
+    return windows.every((window) => this.storedRows.has(window)) ? [] : windows.filter((window) => !this.isStored(window));
   }
 
   /** The windows this process has written to the store, with this limit. */
-  written(windows: readonly BudgetWindowRow[]): BudgetWindowRow[] {
-    return windows.filter((window) => this.stored.get(`${window.id}@${window.limitMicro}`) !== undefined);
+  written(windows: readonly BudgetWindowRow[]): readonly BudgetWindowRow[] {
+    return windows.every((window) => this.storedRows.has(window)) ? windows : windows.filter((window) => this.isStored(window));
   }
 
   markStored(windows: readonly BudgetWindowRow[]): void {
-    for (const window of windows) this.stored.set(`${window.id}@${window.limitMicro}`, window.endsAt);
+    for (const window of windows) {
+      this.stored.set(`${window.id}@${window.limitMicro}`, window.endsAt);
+      this.storedRows.add(window);
+    }
+  }
+
+  private isStored(window: BudgetWindowRow): boolean {
+    if (this.storedRows.has(window)) return true;
+    if (this.stored.get(`${window.id}@${window.limitMicro}`) === undefined) return false;
+    this.storedRows.add(window);
+    return true;
   }
 
   /** Forgets windows that have ended: no call asks for them again. */

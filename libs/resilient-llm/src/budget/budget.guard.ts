@@ -24,7 +24,7 @@ import { BudgetEscrow } from './escrow/budget-escrow.js';
 import { scopeWindowsAt } from './scope-windows.js';
 import { type CallSettlement, settlementWrites } from './settlement-writes.js';
 import { StoreFailures } from './store-failures.js';
-import { newReservationRow } from './reservation-row.js';
+import { newReservationRow, reservationOf } from './reservation-row.js';
 
 /**
  * Spend limits per calendar window and scope, kept in the budget store. `checkAdmission` reads a
@@ -94,11 +94,10 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
   async reserve(request: { scopeKey?: string; amountMicro: number; model: string; deadlineAtMs?: number; inFlightMicro?: number; knownState?: BudgetState }): Promise<BudgetReservation> {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
-    const base = { scopeKey: request.scopeKey, model: request.model, windows };
-    if (windows.length === 0 || !this.ledger) return { ...base, rows: [], state: 'healthy', recorded: true };
+    if (windows.length === 0 || !this.ledger) return reservationOf(request, windows, [], 'healthy', true);
     if (this.escrow) return this.escrow.reserve(request, windows, this.waitFor(request.deadlineAtMs));
     const inFlightMicro = Math.min(request.inFlightMicro ?? 0, request.amountMicro);
-    const row = { ...newReservationRow(this.options.budget.leaseMs, windows, request.scopeKey, request.model, request.amountMicro, now), inFlightMicro };
+    const row = newReservationRow(this.options.budget.leaseMs, windows, request.scopeKey, request.model, request.amountMicro, now, inFlightMicro);
     try {
       await this.ledger.hold(row, windows, now, this.waitFor(request.deadlineAtMs));
       this.failures.recovered();
@@ -109,18 +108,18 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
         throw new BudgetStoreUnavailableException(error);
       }
       // Admitted without a confirmed row: the settlement records the spend on this row, whether its insert landed or not.
-      return { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, recorded: false }], state: 'healthy', recorded: false };
+      return reservationOf(request, windows, [{ id: row.id, amountMicro: row.amountMicro, recorded: false }], 'healthy', false);
     }
     const statuses = request.knownState ? [] : this.readings!.describe(windows, await this.ledger.snapshot(row.windowIds, this.waitFor(request.deadlineAtMs)), 'configured');
     const state = request.knownState ?? worstState(statuses.map((w) => w.state));
-    const reservation: BudgetReservation = { ...base, rows: [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state, tightest: tightestOf(statuses), recorded: true };
+    const reservation = reservationOf(request, windows, [{ id: row.id, amountMicro: row.amountMicro, inFlightMicro }], state, true, tightestOf(statuses));
     this.leases?.keep(reservation);
     return reservation;
   }
 
   /**
    * Before a call's body runs: 429 when a window of its scope cannot take it (`admissionRefusal`),
-   * 503 when the store does not answer; no read while this replica's escrow slice holds the estimate.
+   * 503 when the store does not answer; with escrow, no read while a slice has the estimate (or is taken for it).
    * Holds nothing: each request's exact worst case is reserved before it is sent. The state counts
    * the estimate as held (a call past critical runs strict).
    */
@@ -128,7 +127,8 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     const now = this.clock.now();
     const windows = this.windowsFor(request.scopeKey, now);
     if (windows.length === 0 || !this.ledger) return 'healthy';
-    const fromSlice = this.escrow?.admitsFromSlice(windows, request.estimateMicro);
+    const escrow = this.escrow;
+    const fromSlice = escrow && (escrow.admitsFromSlice(windows, request.estimateMicro) ?? (await escrow.admitsAfterRefill(windows, request.scopeKey, request.estimateMicro, this.waitFor(request.deadlineAtMs))));
     if (fromSlice) return fromSlice;
     const seen = await this.ledger.admission(windows, request.estimateMicro, now, this.waitFor(request.deadlineAtMs), this.escrow?.withoutIdle).then(
       (read) => (this.failures.recovered(), read),
@@ -152,7 +152,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     }
     if (this.escrow?.owns(reservation)) return this.escrow.topUp(reservation, extraMicro, this.waitFor(deadlineAtMs), afterAttempts);
     const now = this.clock.now();
-    const row = { ...newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now), inFlightMicro: extraMicro };
+    const row = newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, extraMicro, now, extraMicro);
     try {
       await this.ledger.hold(row, reservation.windows, now, this.waitFor(deadlineAtMs), afterAttempts);
       this.failures.recovered();
@@ -204,7 +204,7 @@ export class BudgetGuard implements OnModuleInit, BeforeApplicationShutdown {
     if (!this.ledger || reservation.windows.length === 0) return;
     const settledAt = this.clock.now();
     const writes = settlementWrites(this.ledger, reservation, outcome, settledAt, (id, amountMicro) =>
-      newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, id),
+      newReservationRow(this.options.budget.leaseMs, reservation.windows, reservation.scopeKey, reservation.model, amountMicro, settledAt, 0, id),
     );
     await this.failures.write(writes, this.maxWaitMs);
   }

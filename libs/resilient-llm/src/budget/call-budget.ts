@@ -35,7 +35,8 @@ export class CallBudget {
   private rejectionReported = false;
   // Top-ups run one at a time: parallel requests each computing "missing" from the same held
   // amount would each reserve the whole shortfall, and refuse calls the budget could hold.
-  private topUps: Promise<unknown> = Promise.resolve();
+  // The last one asked for, until it is done: a request with none before it covers at once.
+  private lastCover?: Promise<void>;
 
   constructor(
     private readonly guard: BudgetGuard,
@@ -103,11 +104,16 @@ export class CallBudget {
     if (!this.guard.enabled || (worstMicro === 0 && !this.admission)) return release;
     try {
       const exposure = () => spentMicro() + this.inFlightMicro;
-      const reservation = await this.admit(exposure(), exposure());
+      const reservation = this.reservation ?? (await this.admit(exposure(), exposure()));
       if (!reservation) return release;
-      const covered = this.topUps.then(() => this.cover(reservation, exposure, afterAttempts));
-      this.topUps = covered.catch(() => undefined);
-      await covered;
+      const cover = () => this.cover(reservation, exposure, afterAttempts);
+      const covered = this.lastCover ? this.lastCover.then(cover, cover) : cover();
+      this.lastCover = covered;
+      try {
+        await covered;
+      } finally {
+        if (this.lastCover === covered) this.lastCover = undefined;
+      }
       return release;
     } catch (error) {
       release();
@@ -132,8 +138,8 @@ export class CallBudget {
   }
 
   /** Moves the reservation to spent at what the call cost; nothing when nothing was reserved. */
-  async settle(settlement: CallSettlement): Promise<void> {
-    if (this.reservation) await this.guard.settle(this.reservation, settlement);
+  settle(settlement: CallSettlement): Promise<void> {
+    return this.reservation ? this.guard.settle(this.reservation, settlement) : Promise.resolve();
   }
 
   private async reserve(amountMicro: number, inFlightMicro: number): Promise<BudgetReservation> {

@@ -16,6 +16,8 @@ export function keepHeld(rows: readonly ReservationRow[], held: ReadonlySet<stri
   return all;
 }
 
+const HELD = Promise.resolve(true);
+
 /**
  * The leases of open calls. From its reservation to its settlement a call's rows are renewed on
  * a timer (a quarter of `budget.leaseMs`, in real time) and whenever it marks money in flight,
@@ -65,10 +67,15 @@ export class LeaseKeeper {
    * Raises the rows' money in flight to cover `exposureMicro` and renews them, in one statement,
    * when a mark goes up (or `renew` asks for it). False when a row turned out to have expired.
    */
-  async mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number, renew = false): Promise<boolean> {
+  mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number, renew = false): Promise<boolean> {
     const raised = raisedMarks(reservation.rows, exposureMicro);
     const rows = liveRows(reservation.rows);
-    if (rows.length === 0 || (raised.size === 0 && !renew)) return true;
+    // A request within what its rows are marked for (the common case) needs no statement, and no promise of its own.
+    if (rows.length === 0 || (raised.size === 0 && !renew)) return HELD;
+    return this.raise(rows, raised, waitMs);
+  }
+
+  private async raise(rows: ReservationRow[], raised: Map<ReservationRow, number>, waitMs: number): Promise<boolean> {
     let held: Set<string>;
     try {
       held = await this.ledger.renew(rows.map((row) => ({ id: row.id, inFlightMicro: raised.get(row) ?? row.inFlightMicro ?? 0 })), this.leaseFromNow(), waitMs);

@@ -22,7 +22,27 @@ async function twoWritesAndARead(sql: SqlStatements) {
   return read.records[0];
 }
 
+/** Two identical reads asked for in one loop turn: how many times the statement ran. */
+async function twoIdenticalReads(dataSource: DataSource, connection: Database.Database) {
+  let executions = 0;
+  connection.function('execution', () => ++executions);
+  const sql = new SqlStatements(dataSource);
+  await Promise.all([sql.read('SELECT execution() AS n FROM ledger WHERE id = ?', ['a']), sql.read('SELECT execution() AS n FROM ledger WHERE id = ?', ['a'])]);
+  return executions;
+}
+
 describe('SqlStatements on SQLite', () => {
+  it('shares identical reads of one loop turn on a DataSource the library opened, not on the host app\'s', async () => {
+    const own = await sqliteDataSource();
+    commitInGroups(own.dataSource);
+    own.connection.exec("INSERT INTO ledger VALUES ('a')");
+    expect(await twoIdenticalReads(own.dataSource, own.connection)).toBe(1);
+    const host = await sqliteDataSource();
+    host.connection.exec("INSERT INTO ledger VALUES ('a')");
+    expect(await twoIdenticalReads(host.dataSource, host.connection)).toBe(2);
+    await Promise.all([own.dataSource.destroy(), host.dataSource.destroy()]);
+  });
+
   it('commits the writes of one loop turn together on a DataSource the library opened', async () => {
     const { dataSource } = await sqliteDataSource();
     commitInGroups(dataSource);

@@ -56,6 +56,16 @@ export class SqlStatements {
     return own ? statements.grouped<T>(sql, parameters) : statements.alone<T>(sql, parameters);
   }
 
+  /**
+   * Runs a read whose records the caller does not change: on a DataSource the library opened,
+   * the identical reads asked for in one loop turn share one execution (`SqliteStatements.shared`).
+   */
+  async read<T = unknown>(sql: string, parameters: readonly string[]): Promise<StatementResult<T>> {
+    const sqlite = this.sqliteConnection();
+    if (!sqlite || !ownDataSources.has(this.dataSource)) return this.run<T>(sql, [...parameters]);
+    return SqliteStatements.of(sqlite, ownDataSources.get(this.dataSource)).shared<T>(sql, parameters);
+  }
+
   private sqliteConnection(): SqliteConnection | undefined {
     if (this.dataSource.options.type !== 'better-sqlite3') return undefined;
     // A DataSource that is re-initialized gets a new connection, and with it new prepared statements.

@@ -97,6 +97,34 @@ describe('SqliteStatements', () => {
     });
   });
 
+  describe('shared', () => {
+    /** A read of one row's amount, numbered by the execution that answered it. */
+    function counted() {
+      const db = open();
+      db.exec("INSERT INTO ledger VALUES ('a', 1), ('b', 2)");
+      let executions = 0;
+      db.function('execution', () => ++executions);
+      const statements = SqliteStatements.of(db);
+      const read = (id: string) => statements.shared<{ amount: number; execution: number }>('SELECT amount, execution() AS execution FROM ledger WHERE id = ?', [id]);
+      return { statements, read, executions: () => executions };
+    }
+
+    it('runs the identical reads asked for in one loop turn once, and again once that batch has run', async () => {
+      const { read, executions } = counted();
+      const [first, second, other] = await Promise.all([read('a'), read('a'), read('b')]);
+      expect([first.records, second.records, other.records]).toEqual([[{ amount: 1, execution: 1 }], [{ amount: 1, execution: 1 }], [{ amount: 2, execution: 2 }]]);
+      expect((await read('a')).records).toEqual([{ amount: 1, execution: 3 }]);
+      expect(executions()).toBe(3);
+    });
+
+    it('does not join a read to one queued before a write: it sees the write, as its own read would', async () => {
+      const { statements, read } = counted();
+      const [before, , after] = await Promise.all([read('a'), statements.grouped("UPDATE ledger SET amount = 5 WHERE id = 'a'", []), read('a')]);
+      expect(before.records).toEqual([{ amount: 1, execution: 1 }]);
+      expect(after.records).toEqual([{ amount: 5, execution: 2 }]);
+    });
+  });
+
   describe('grouped, waiting for the write lock', () => {
     let dir: string;
     let file: string;

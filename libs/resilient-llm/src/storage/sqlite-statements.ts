@@ -45,6 +45,8 @@ export class SqliteStatements {
   private readonly writers = new WeakSet<PreparedStatement>();
   private readonly now: () => number;
   private queue: QueuedStatement[] = [];
+  /** The `shared` reads queued after the last write, by text and parameters: an identical read asked for now joins one. */
+  private sharedReads = new Map<string, Map<string, Promise<StatementResult<unknown>>>>();
   private scheduled = false;
   private lockRetries = 0;
   /** Set when the connection cannot be used any more: a failed rollback, a file removed under it. */
@@ -77,9 +79,30 @@ export class SqliteStatements {
     return new Promise<StatementResult<T>>((resolve, reject) => {
       if (this.broken) return reject(this.broken);
       const waitUntil = this.now() + this.settings.lockWaitMs;
-      this.queue.push({ statement: this.statement(sql), parameters, resolve: resolve as QueuedStatement['resolve'], reject, waitUntil });
+      const statement = this.statement(sql);
+      // A read asked for after this write must see it: it cannot join one queued before.
+      if (this.sharedReads.size > 0 && this.writer(statement)) this.sharedReads = new Map();
+      this.queue.push({ statement, parameters, resolve: resolve as QueuedStatement['resolve'], reject, waitUntil });
       if (!this.scheduled) this.schedule(0);
     });
+  }
+
+  /**
+   * A read like `grouped`, which shares one execution, and its records (not to be changed), with
+   * the identical reads (same text, same string parameters) asked for after it and before any
+   * write: each sees exactly what its own read would have seen. Under load, calls arriving
+   * together check the same windows.
+   */
+  shared<T>(sql: string, parameters: readonly string[]): Promise<StatementResult<T>> {
+    const key = parameters.join('\u0000');
+    let reads = this.sharedReads.get(sql);
+    let read = reads?.get(key);
+    if (!read) {
+      read = this.grouped<unknown>(sql, [...parameters]);
+      if (!reads) this.sharedReads.set(sql, (reads = new Map()));
+      reads.set(key, read);
+    }
+    return read as Promise<StatementResult<T>>;
   }
 
   private schedule(delayMs: number): void {
@@ -93,6 +116,8 @@ export class SqliteStatements {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
+    // From here on a read asked for runs after this batch: it cannot join one of it.
+    if (this.sharedReads.size > 0) this.sharedReads = new Map();
     const fault = this.broken ?? this.fileChange(batch);
     if (fault) {
       this.rejectAll(batch, fault);
@@ -192,7 +217,11 @@ export class SqliteStatements {
   }
 
   private writes(queued: QueuedStatement): boolean {
-    return !queued.statement.reader || this.writers.has(queued.statement);
+    return this.writer(queued.statement);
+  }
+
+  private writer(statement: PreparedStatement): boolean {
+    return !statement.reader || this.writers.has(statement);
   }
 
   private statement(sql: string): PreparedStatement {

@@ -41,25 +41,23 @@ const RESERVATION_COLUMNS = columnList(
  */
 export class TypeOrmBudgetStore implements BudgetStore {
   private readonly sql: SqlStatements;
+  // Built once: the hot statements run on every call, and SQLite finds its prepared statement by the text's hash, which a string keeps.
+  private readonly texts: ReturnType<typeof statementTexts>;
 
   constructor(dataSource: DataSource) {
     this.sql = new SqlStatements(dataSource);
+    this.texts = statementTexts(this.sql);
   }
 
   async upsertWindows(windows: BudgetWindowRow[]): Promise<void> {
     for (const window of windows) {
-      await this.sql.run(
-        `INSERT INTO ${WINDOWS} (${NEW_WINDOW_COLUMNS})
-         VALUES (${this.sql.params(7)})
-         ON CONFLICT (id) DO UPDATE SET limit_micro = excluded.limit_micro`,
-        [window.id, window.scope, window.kind, window.period, window.startsAt, window.endsAt, window.limitMicro],
-      );
+      await this.sql.run(this.texts.upsertWindow, [window.id, window.scope, window.kind, window.period, window.startsAt, window.endsAt, window.limitMicro]);
     }
   }
 
   async reserve(reservation: NewReservation): Promise<boolean | BudgetRefusal> {
     try {
-      await this.insertReservation(reservation, { state: 'held', actualMicro: 0, wasteMicro: 0, settledAt: null });
+      await this.insertReservation(this.texts.insertHeld, reservation, { state: 'held', actualMicro: 0, wasteMicro: 0, settledAt: null });
       return true;
     } catch (error) {
       const refusal = refusalIn(error);
@@ -70,23 +68,16 @@ export class TypeOrmBudgetStore implements BudgetStore {
 
   async settleUnconfirmed(reservation: NewReservation, settlement: Settlement): Promise<void> {
     // Inserted settled, the row holds nothing (amount 0); found held or expired, it is settled in place.
-    await this.insertReservation(
-      { ...reservation, amountMicro: 0, inFlightMicro: 0 },
-      settlement,
-      ` ON CONFLICT (id) DO UPDATE SET state = excluded.state, actual_micro = excluded.actual_micro,
-          waste_micro = excluded.waste_micro, settled_at = excluded.settled_at
-        WHERE ${RESERVATIONS}.settled_at IS NULL AND ${RESERVATIONS}.state IN ('held', 'expired')`,
-    );
+    await this.insertReservation(this.texts.insertSettled, { ...reservation, amountMicro: 0, inFlightMicro: 0 }, settlement);
   }
 
   private async insertReservation(
+    text: string,
     reservation: NewReservation,
     outcome: { state: 'held' | Settlement['state']; actualMicro: number; wasteMicro: number; settledAt: number | null },
-    onConflict = '',
   ): Promise<void> {
     await this.sql.run(
-      `INSERT INTO ${RESERVATIONS} (${RESERVATION_COLUMNS})
-       VALUES (${this.sql.params(13)})${onConflict}`,
+      text,
       [
         reservation.id,
         JSON.stringify(reservation.windowIds),
@@ -108,12 +99,7 @@ export class TypeOrmBudgetStore implements BudgetStore {
   async settle(reservationId: string, settlement: Settlement): Promise<boolean> {
     // A lease that expired charged its money in flight and gave the rest back; settling it late
     // replaces that charge with what was spent (the triggers move the difference), once.
-    const { affected } = await this.sql.run(
-      `UPDATE ${RESERVATIONS}
-          SET state = ${this.sql.param(1)}, actual_micro = ${this.sql.param(2)}, waste_micro = ${this.sql.param(3)}, settled_at = ${this.sql.param(4)}
-        WHERE id = ${this.sql.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
-      [settlement.state, settlement.actualMicro, settlement.wasteMicro, settlement.settledAt, reservationId],
-    );
+    const { affected } = await this.sql.run(this.texts.settle, [settlement.state, settlement.actualMicro, settlement.wasteMicro, settlement.settledAt, reservationId]);
     return affected === 1;
   }
 
@@ -128,23 +114,42 @@ export class TypeOrmBudgetStore implements BudgetStore {
   }
 
   async expireLeases(nowMs: number): Promise<number> {
-    const { records: due } = await this.sql.run<{ id: string }>(
-      `SELECT id FROM ${RESERVATIONS} WHERE state = 'held' AND lease_expires_at < ${this.sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
-      [nowMs],
-    );
+    const { records: due } = await this.sql.run<{ id: string }>(this.texts.dueLeases, [nowMs]);
     let expired = 0;
     // One row per statement: each locks only its own windows, in order, so expiry cannot deadlock with reservations.
     // The lease is checked again: a call may have renewed it since the read.
-    for (const { id } of due) expired += (await this.sql.run(expiryStatement(this.sql), [id, nowMs])).affected;
+    for (const { id } of due) expired += (await this.sql.run(this.texts.expire, [id, nowMs])).affected;
     return expired;
   }
 
   async readWindows(ids: string[]): Promise<BudgetWindowSnapshot[]> {
     if (ids.length === 0) return [];
-    const { records: rows } = await this.sql.run<WindowRecord>(
-      `SELECT ${WINDOW_COLUMNS} FROM ${WINDOWS} WHERE id IN (${this.sql.params(ids.length)})`,
-      ids,
-    );
+    // Calls arriving together check the same windows: on SQLite their reads share one.
+    const { records: rows } = await this.sql.read<WindowRecord>(this.texts.readWindows(ids.length), ids);
     return rows.map(toSnapshot);
   }
+}
+
+/** The store's statements in the DataSource's dialect. */
+function statementTexts(sql: SqlStatements) {
+  const insert = `INSERT INTO ${RESERVATIONS} (${RESERVATION_COLUMNS}) VALUES (${sql.params(13)})`;
+  const reads = new Map<number, string>();
+  return {
+    upsertWindow: `INSERT INTO ${WINDOWS} (${NEW_WINDOW_COLUMNS}) VALUES (${sql.params(7)}) ON CONFLICT (id) DO UPDATE SET limit_micro = excluded.limit_micro`,
+    insertHeld: insert,
+    insertSettled: `${insert} ON CONFLICT (id) DO UPDATE SET state = excluded.state, actual_micro = excluded.actual_micro,
+          waste_micro = excluded.waste_micro, settled_at = excluded.settled_at
+        WHERE ${RESERVATIONS}.settled_at IS NULL AND ${RESERVATIONS}.state IN ('held', 'expired')`,
+    settle: `UPDATE ${RESERVATIONS}
+          SET state = ${sql.param(1)}, actual_micro = ${sql.param(2)}, waste_micro = ${sql.param(3)}, settled_at = ${sql.param(4)}
+        WHERE id = ${sql.param(5)} AND settled_at IS NULL AND state IN ('held', 'expired')`,
+    dueLeases: `SELECT id FROM ${RESERVATIONS} WHERE state = 'held' AND lease_expires_at < ${sql.param(1)} LIMIT ${EXPIRY_BATCH}`,
+    expire: expiryStatement(sql),
+    /** For `count` window ids: a scope's set has a handful, so there are only a few of these. */
+    readWindows(count: number): string {
+      let text = reads.get(count);
+      if (text === undefined) reads.set(count, (text = `SELECT ${WINDOW_COLUMNS} FROM ${WINDOWS} WHERE id IN (${sql.params(count)})`));
+      return text;
+    },
+  };
 }

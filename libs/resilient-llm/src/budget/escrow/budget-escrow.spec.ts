@@ -2,6 +2,7 @@ import { isBudgetExhaustedException } from '../budget-exhausted.exception.js';
 import type { BudgetStore, NewReservation } from '../budget-store.interface.js';
 import type { BudgetReservation } from '../budget-status.interface.js';
 import { BudgetGuard } from '../budget.guard.js';
+import { BudgetLedger } from '../budget-ledger.js';
 import type { ResilientLlmModuleOptions } from '../../module/resilient-llm-options.interface.js';
 import { resolveModuleOptions } from '../../module/resilient-llm-options.validation.js';
 import { ResilientLlmTelemetry } from '../../telemetry/resilient-llm.telemetry.js';
@@ -112,6 +113,22 @@ describe('Budget escrow on the in-memory store', () => {
     await expect(guard.checkAdmission({ estimateMicro: slice - 499 })).resolves.toBeDefined();
     expect(reads).toHaveBeenCalled();
     await guard.settle(first.reservation, { actualMicro: 500, wasteMicro: 0, succeeded: true });
+  });
+
+  it('answers admissions no slice can answer yet with one slice taken for the calls checking at once, not a read each', async () => {
+    const guard = replica({ limits: { dailyUsd: 1 } });
+    const admissionReads = vi.spyOn(BudgetLedger.prototype, 'admission');
+    const states = await Promise.all(Array.from({ length: 10 }, () => guard.checkAdmission({ estimateMicro: 500 })));
+    expect(states).toEqual(Array(10).fill('healthy'));
+    expect(admissionReads).not.toHaveBeenCalled();
+    expect(store.asked).toHaveLength(1);
+    // Sized for all of them: their calls then reserve from it in memory.
+    const { admitted } = await reserveAtOnce([guard], 10, 500);
+    expect([admitted.length, store.asked.length]).toEqual([10, 1]);
+    for (const { reservation } of admitted) guard.settle(reservation, { actualMicro: 500, wasteMicro: 0, succeeded: true });
+    await guard.returnSlices();
+    expect(await daily(guard)).toEqual({ spentMicro: 5_000, reservedMicro: 0, wasteMicro: 0 });
+    admissionReads.mockRestore();
   });
 
   it('returns unused slice money on shutdown, keeping what the calls spent', async () => {

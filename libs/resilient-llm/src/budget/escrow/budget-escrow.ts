@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../time/clock.interface.js';
+import { withinStoreWait } from '../../errors/store-wait.js';
 import { BudgetExhaustedException } from '../budget-exhausted.exception.js';
 import type { BudgetLedger } from '../budget-ledger.js';
 import { BudgetStoreUnavailableException } from '../budget-store-unavailable.exception.js';
@@ -15,6 +16,16 @@ import type { BudgetSettings } from '../budget-options.interface.js';
 import type { BudgetReadings } from '../budget-readings.js';
 import { type BudgetState, budgetStateOf, worstState } from '../budget-state.js';
 import { tightestOf } from '../budget-window-status.js';
+import { reservationOf } from '../reservation-row.js';
+
+const DRAWS = Symbol('escrow draws');
+
+/** A reservation served by slices: its rows are draws on them, kept on it (a lookup table would cost every call). */
+type EscrowReservation = BudgetReservation & { readonly [DRAWS]: SliceDraw[] };
+
+const drawsOf = (reservation: BudgetReservation): SliceDraw[] | undefined => (reservation as Partial<EscrowReservation>)[DRAWS];
+
+const MARKED = Promise.resolve(true);
 
 export interface EscrowDeps {
   ledger: BudgetLedger;
@@ -38,7 +49,6 @@ export interface EscrowDeps {
 export class BudgetEscrow {
   private readonly supply: SliceSupply;
   private readonly marks: SliceMarks;
-  private readonly draws = new WeakMap<BudgetReservation, SliceDraw[]>();
   private timer?: NodeJS.Timeout;
 
   /** The escrow when `budget.escrow` is on (and a store keeps the budget). */
@@ -78,65 +88,64 @@ export class BudgetEscrow {
   }
 
   owns(reservation: BudgetReservation): boolean {
-    return this.draws.has(reservation);
+    return drawsOf(reservation) !== undefined;
   }
 
+  /** Served in memory while the current slice has room and its mark covers the request (no statement, no wait); else a refill or a mark first. */
   async reserve(request: { scopeKey?: string; amountMicro: number; model: string; inFlightMicro?: number }, windows: readonly BudgetWindowRow[], waitMs: number): Promise<BudgetReservation> {
-    const base = { scopeKey: request.scopeKey, model: request.model, windows };
+    const exposureMicro = Math.min(request.inFlightMicro ?? 0, request.amountMicro);
     let draw: SliceDraw;
     try {
-      draw = await this.draw(windows, request.scopeKey, request.amountMicro, Math.min(request.inFlightMicro ?? 0, request.amountMicro), waitMs);
+      draw = this.supply.drawNow(windows, request.amountMicro, exposureMicro) ?? (await this.draw(windows, request.scopeKey, request.amountMicro, exposureMicro, waitMs));
     } catch (error) {
       if (error instanceof BudgetExhaustedException || !this.deps.failures.admitsDespite(error)) throw this.refusal(error);
       // Admitted without the store (fail-open): the guard's own path settles this row, as without escrow.
-      return { ...base, rows: [{ id: randomUUID(), amountMicro: request.amountMicro, recorded: false }], state: 'healthy', recorded: false };
+      return reservationOf(request, windows, [{ id: randomUUID(), amountMicro: request.amountMicro, recorded: false }], 'healthy', false);
     }
-    const reservation: BudgetReservation = { ...base, rows: [draw.row], state: draw.slice.state, tightest: draw.slice.tightest, recorded: true };
-    this.draws.set(reservation, [draw]);
+    const { state, tightest } = draw.slice;
+    const reservation: EscrowReservation = { scopeKey: request.scopeKey, model: request.model, windows, rows: [draw.row], state, tightest, recorded: true, [DRAWS]: [draw] };
     return reservation;
   }
 
   /** Adds `extraMicro` to an escrow reservation, all of it in flight, or throws 429 / 503. */
   async topUp(reservation: BudgetReservation, extraMicro: number, waitMs: number, afterAttempts?: number): Promise<void> {
-    const draw = await this.draw(reservation.windows, reservation.scopeKey, extraMicro, extraMicro, waitMs, afterAttempts).catch((error: unknown) => {
-      throw this.refusal(error);
-    });
+    const draw =
+      this.supply.drawNow(reservation.windows, extraMicro, extraMicro) ??
+      (await this.draw(reservation.windows, reservation.scopeKey, extraMicro, extraMicro, waitMs, afterAttempts).catch((error: unknown) => {
+        throw this.refusal(error);
+      }));
     reservation.rows.push(draw.row);
-    this.draws.get(reservation)!.push(draw);
+    drawsOf(reservation)!.push(draw);
   }
 
   /** The call has `exposureMicro` spent or in flight: its slices' marks cover it before it sends. False when a slice's lease ended under it. */
-  async mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number): Promise<boolean> {
-    const draws = this.draws.get(reservation) ?? [];
+  mark(reservation: BudgetReservation, exposureMicro: number, waitMs: number): Promise<boolean> {
+    const draws = drawsOf(reservation) ?? [];
     let left = exposureMicro;
-    const live: SliceDraw[] = [];
+    let marked = true;
     for (const draw of draws) {
       const share = draw.row.expired ? (draw.row.inFlightMicro ?? 0) : Math.min(left, draw.row.amountMicro);
       left -= share;
       if (draw.row.expired) continue;
       draw.slice.expose(draw, share);
-      live.push(draw);
+      marked &&= draw.slice.marked;
     }
-    try {
-      await this.marks.cover(new Set(live.map((draw) => draw.slice)), waitMs);
-    } catch (error) {
-      if (!this.deps.failures.admitsDespite(error)) throw new BudgetStoreUnavailableException(error);
-    }
-    return live.every((draw) => !draw.row.expired);
+    // Most requests stay under the marks, raised ahead of them: nothing to tell the store (and no promise to make).
+    return marked ? MARKED : this.raiseMarks(draws.filter((draw) => !draw.row.expired), waitMs);
   }
 
-  /** Settles the call into its slices (each draw its share, up to its amount; the last the rest and the waste). */
+  /** Settles the call into its slices (each draw its share, up to its amount; the last the rest and the waste), once. */
   settle(reservation: BudgetReservation, outcome: CallSettlement): void {
-    const draws = this.draws.get(reservation) ?? [];
-    this.draws.delete(reservation);
+    const draws = drawsOf(reservation)?.splice(0) ?? [];
     let remaining = outcome.actualMicro;
-    draws.forEach((draw, index) => {
+    for (let index = 0; index < draws.length; index++) {
+      const draw = draws[index];
       const last = index === draws.length - 1;
       const share = last ? remaining : Math.min(remaining, draw.row.amountMicro);
       remaining -= share;
       draw.slice.settle(draw, share, last ? outcome.wasteMicro : 0);
       this.supply.release(draw.slice);
-    });
+    }
   }
 
   /**
@@ -151,6 +160,25 @@ export class BudgetEscrow {
     // The tightest window as the slice was taken, its unused money not held against this call, the estimate held.
     const usedMicro = tightest.spentMicroUsd + tightest.reservedMicroUsd - slice.roomMicro + estimateMicro;
     return budgetStateOf(usedMicro, tightest.limitMicroUsd, this.deps.thresholds.warningRatio, this.deps.thresholds.criticalRatio);
+  }
+
+  /**
+   * When no slice has the estimate unused (none taken yet, or the last one retired or drained):
+   * the admission answered from a slice taken for it, one statement shared by the calls that
+   * wait for it, instead of a read each. Undefined when the store was last seen with less left,
+   * or refuses the slice: the read decides (money held by calls in flight may come back).
+   */
+  async admitsAfterRefill(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, estimateMicro: number, waitMs: number): Promise<BudgetState | undefined> {
+    try {
+      if (!(await withinStoreWait(waitMs, () => this.supply.ensureRoom(windows, scopeKey, estimateMicro, waitMs)))) return undefined;
+    } catch (error) {
+      if (error instanceof BudgetExhaustedException) return undefined;
+      // The store did not answer, as a read would not have: admitted with fail-open, 503 otherwise.
+      this.deps.failures.admitOrRefuse(error);
+      return 'healthy';
+    }
+    this.deps.failures.recovered();
+    return this.admitsFromSlice(windows, estimateMicro);
   }
 
   /** The windows as this replica sees them: its slices' unused money is not held against its own calls. */
@@ -171,6 +199,15 @@ export class BudgetEscrow {
       throw error;
     }
     return draw;
+  }
+
+  private async raiseMarks(live: SliceDraw[], waitMs: number): Promise<boolean> {
+    try {
+      await this.marks.cover(new Set(live.map((draw) => draw.slice)), waitMs);
+    } catch (error) {
+      if (!this.deps.failures.admitsDespite(error)) throw new BudgetStoreUnavailableException(error);
+    }
+    return live.every((draw) => !draw.row.expired);
   }
 
   private refusal(error: unknown): Error {

@@ -54,9 +54,19 @@ export class EscrowSlice {
     return this.spentMicro + this.openExposureMicro;
   }
 
+  /** The store knows at least the exposure of its calls to be in flight (or the row is gone): a call may send. */
+  get marked(): boolean {
+    return this.expired || this.exposureMicro <= this.markMicro;
+  }
+
+  /** It can give a draw of `amountMicro` now, and its mark already covers the draw's `exposureMicro`: no statement needed. */
+  servesNow(amountMicro: number, exposureMicro: number): boolean {
+    return this.hasRoomFor(amountMicro) && this.exposureMicro + Math.min(exposureMicro, amountMicro) <= this.markMicro;
+  }
+
   /** A draw of `amountMicro`, or undefined when the slice cannot give it. */
   draw(amountMicro: number, exposureMicro: number): SliceDraw | undefined {
-    if (this.retiring || this.expired || this.roomMicro < amountMicro) return undefined;
+    if (!this.hasRoomFor(amountMicro)) return undefined;
     this.drawnMicro += amountMicro;
     const draw: SliceDraw = { slice: this, row: { id: `${this.id}:${++this.draws}`, amountMicro, inFlightMicro: 0 }, exposureMicro: 0 };
     this.open.add(draw);
@@ -93,6 +103,11 @@ export class EscrowSlice {
   /** Retired and no call open: the row can be settled. */
   get settleable(): boolean {
     return this.retiring && this.open.size === 0;
+  }
+
+  /** It can still give calls `amountMicro`. */
+  hasRoomFor(amountMicro: number): boolean {
+    return !this.retiring && !this.expired && this.roomMicro >= amountMicro;
   }
 
   /** The mark to raise the store's to, ahead of `exposure` by a quarter of the slice, so that marks are rare. */

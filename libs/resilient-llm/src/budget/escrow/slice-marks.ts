@@ -29,7 +29,7 @@ export class SliceMarks {
   }
 
   private async coverOne(slice: EscrowSlice, waitMs: number): Promise<void> {
-    while (!slice.expired && slice.exposureMicro > slice.markMicro) {
+    while (!slice.marked) {
       let raising = this.raising.get(slice);
       if (!raising) {
         raising = this.raise(slice, waitMs).finally(() => this.raising.delete(slice));

@@ -21,6 +21,15 @@ interface SliceSet {
   leftMicro?: number;
 }
 
+interface SliceAsk {
+  key: string;
+  windows: readonly BudgetWindowRow[];
+  scopeKey: string | undefined;
+  amountMicro: number;
+  waitMs: number;
+  afterAttempts?: number;
+}
+
 export interface SliceSupplyDeps {
   ledger: BudgetLedger;
   clock: Clock;
@@ -46,18 +55,46 @@ function leftIn(windows: readonly BudgetWindowRow[], snapshots: readonly BudgetW
  */
 export class SliceSupply {
   private readonly sets = new Map<string, SliceSet>();
+  /** The key of each windows array asked for: the guard hands the same array to every call of a scope. */
+  private readonly keys = new WeakMap<readonly BudgetWindowRow[], string>();
   /** Retired slices whose rows are not settled yet. */
   private readonly retired = new Map<EscrowSlice, Promise<void> | undefined>();
 
   constructor(private readonly deps: SliceSupplyDeps) {}
 
+  /** A draw from the current slice, in memory, when it has room and its mark already covers the draw's exposure. */
+  drawNow(windows: readonly BudgetWindowRow[], amountMicro: number, exposureMicro: number): SliceDraw | undefined {
+    const set = this.sets.get(this.keyOf(windows));
+    if (!set?.current?.servesNow(amountMicro, exposureMicro)) return undefined;
+    set.demand.record(this.deps.clock.now(), amountMicro);
+    return set.current.draw(amountMicro, exposureMicro);
+  }
+
   async draw(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, amountMicro: number, exposureMicro: number, waitMs: number, afterAttempts?: number): Promise<SliceDraw> {
-    const key = keyOf(windows);
+    const key = this.keyOf(windows);
     const set = this.setOf(key);
     set.demand.record(this.deps.clock.now(), amountMicro);
+    return this.served(set, { key, windows, scopeKey, amountMicro, waitMs, afterAttempts }, () => set.current?.draw(amountMicro, exposureMicro));
+  }
+
+  /**
+   * Until a current slice of `windows` has `needMicro` unused, taking one if need be (shared
+   * with the callers waiting then); false, with no statement, when the store was last seen with
+   * less than that left in a window.
+   */
+  async ensureRoom(windows: readonly BudgetWindowRow[], scopeKey: string | undefined, needMicro: number, waitMs: number): Promise<boolean> {
+    const key = this.keyOf(windows);
+    const set = this.setOf(key);
+    if (set.leftMicro !== undefined && set.leftMicro < needMicro) return false;
+    return this.served(set, { key, windows, scopeKey, amountMicro: needMicro, waitMs }, () => set.current?.hasRoomFor(needMicro) || undefined);
+  }
+
+  /** What `serve` gives once the current slice can give it: a refill (one at a time) until then, or its refusal. */
+  private async served<T>(set: SliceSet, ask: SliceAsk, serve: () => T | undefined): Promise<T> {
+    const { key, windows, scopeKey, amountMicro, waitMs, afterAttempts } = ask;
     for (;;) {
-      const draw = set.current?.draw(amountMicro, exposureMicro);
-      if (draw) return draw;
+      const served = serve();
+      if (served !== undefined) return served;
       if (set.refill) {
         set.waitingMicro += amountMicro;
         await set.refill.catch(() => undefined);
@@ -77,7 +114,7 @@ export class SliceSupply {
 
   /** The current slice of a scope's windows, while it can still give money to calls. */
   currentOf(windows: readonly BudgetWindowRow[]): EscrowSlice | undefined {
-    const slice = this.sets.get(keyOf(windows))?.current;
+    const slice = this.sets.get(this.keyOf(windows))?.current;
     return slice && !slice.retiring && !slice.expired ? slice : undefined;
   }
 
@@ -159,6 +196,12 @@ export class SliceSupply {
     if (snapshots.length > 0) set.leftMicro = leftIn(windows, snapshots);
     const { state, tightest } = this.deps.describe(windows, snapshots);
     return new EscrowSlice(row.id, key, windows, amountMicro, ask.now, state, tightest);
+  }
+
+  private keyOf(windows: readonly BudgetWindowRow[]): string {
+    let key = this.keys.get(windows);
+    if (key === undefined) this.keys.set(windows, (key = keyOf(windows)));
+    return key;
   }
 
   private setOf(key: string): SliceSet {
