@@ -24,21 +24,34 @@ class GivenUpSignal implements StoreWaitSignal {
  * module's clock says). Past that it rejects with `StoreWaitExceededError` and aborts `signal`,
  * so that the operation issues no further statements; one already sent may still complete.
  */
-export async function withinStoreWait<T>(waitMs: number, operation: (signal: StoreWaitSignal) => Promise<T>): Promise<T> {
-  const signal = new GivenUpSignal();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+export function withinStoreWait<T>(waitMs: number, operation: (signal: StoreWaitSignal) => Promise<T>): Promise<T> {
+  // One promise and one timer: this wraps every store step of every call, and Promise.race with a
+  // promise of the timeout costs three more promises a step.
+  return new Promise<T>((resolve, reject) => {
+    const signal = new GivenUpSignal();
+    const timer = setTimeout(() => {
       signal.reason = new StoreWaitExceededError(waitMs);
       reject(signal.reason);
     }, waitMs);
+    const settle = () => clearTimeout(timer);
+    let work: Promise<T>;
+    try {
+      work = operation(signal);
+    } catch (error) {
+      settle();
+      reject(error);
+      return;
+    }
+    // An abandoned operation that fails later has nobody left to tell: the promise is settled already.
+    work.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
   });
-  const work = operation(signal);
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-    // An abandoned operation that fails later has nobody left to tell.
-    work.catch(() => undefined);
-  }
 }

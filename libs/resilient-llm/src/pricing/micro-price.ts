@@ -91,5 +91,13 @@ export function worstCaseMicroUsd(price: MicroPrice, promptTokens: number, outpu
 
 /** The dearest rate of any kind in any tier: what a bare token estimate is priced at. */
 export function dearestRate(price: MicroPrice): number {
-  return Math.max(...[price, ...(price.tiers ?? [])].flatMap((rates) => RATE_KEYS.map((key) => rates[key])));
+  let dearest = dearestRates.get(price);
+  if (dearest === undefined) {
+    dearest = Math.max(...[price, ...(price.tiers ?? [])].flatMap((rates) => RATE_KEYS.map((key) => rates[key])));
+    dearestRates.set(price, dearest);
+  }
+  return dearest;
 }
+
+// Prices are read-only once made; a call's estimate asks for its model's dearest rate every time.
+const dearestRates = new WeakMap<MicroPrice, number>();
