@@ -26,12 +26,14 @@ class TapSource implements UnderlyingDefaultSource<Uint8Array> {
     private readonly options: TapOptions,
   ) {
     if (options.signal.aborted) this.stop();
-    else options.signal.addEventListener('abort', this.stop, { once: true });
+    else options.signal.addEventListener('abort', this.aborted, { once: true });
   }
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.stream = controller;
-    this.watch();
+    // Aborted before the consumer got the stream: its first read fails rather than waits.
+    if (this.finished) controller.error(this.options.signal.reason);
+    else this.watch();
   }
 
   async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
@@ -65,14 +67,18 @@ class TapSource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.idle);
-    this.options.signal.removeEventListener('abort', this.stop);
+    this.options.signal.removeEventListener('abort', this.aborted);
     this.options.onDone(this.reading.outcome);
   }
 
-  /** An arrow: it is the abort listener, added and removed as the same function. */
-  private readonly stop = (): void => {
+  private stop(): void {
     this.reader.cancel().catch(() => undefined);
     this.finish();
+  }
+
+  /** The abort listener (an arrow: added and removed as the same function). A consumer waiting on a read gets the abort's reason, not a read that never ends. */
+  private readonly aborted = (): void => {
+    if (!this.finished) this.fail(this.options.signal.reason);
   };
 
   private fail(error: unknown): void {

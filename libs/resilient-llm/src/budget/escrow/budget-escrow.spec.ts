@@ -66,6 +66,15 @@ describe('Budget escrow on the in-memory store', () => {
     expect(await daily(replicas[0])).toEqual({ spentMicro: 37 * 32, reservedMicro: 0, wasteMicro: 0 });
   });
 
+  it('a settled reservation is no longer served by the slice: a request sent after it is not marked as covered', async () => {
+    const guard = replica({ limits: { dailyUsd: 0.1 } });
+    const reservation = await guard.reserve({ amountMicro: 32, model: MODEL, inFlightMicro: 32 });
+    await expect(guard.markInFlight(reservation, 32)).resolves.toBe(true);
+    await guard.settle(reservation, { actualMicro: 32, wasteMicro: 0, succeeded: true });
+    // A fired-and-forgotten request waking from its backoff after its call settled must hold money anew.
+    await expect(guard.markInFlight(reservation, 64)).resolves.toBe(false);
+  });
+
   it('sizes slices from demand and shrinks them near the limit, to the exact need for the last money', async () => {
     const guard = replica({ limits: { dailyUsd: 0.1 } });
     const { admitted } = await reserveAtOnce([guard], 300, 1_000);

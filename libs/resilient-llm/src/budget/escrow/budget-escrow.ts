@@ -21,7 +21,7 @@ import { reservationOf } from '../reservation-row.js';
 const DRAWS = Symbol('escrow draws');
 
 /** A reservation served by slices: its rows are draws on them, kept on it (a lookup table would cost every call). */
-type EscrowReservation = BudgetReservation & { readonly [DRAWS]: SliceDraw[] };
+type EscrowReservation = BudgetReservation & { [DRAWS]?: SliceDraw[] };
 
 const drawsOf = (reservation: BudgetReservation): SliceDraw[] | undefined => (reservation as Partial<EscrowReservation>)[DRAWS];
 
@@ -136,7 +136,10 @@ export class BudgetEscrow {
 
   /** Settles the call into its slices (each draw its share, up to its amount; the last the rest and the waste), once. */
   settle(reservation: BudgetReservation, outcome: CallSettlement): void {
-    const draws = drawsOf(reservation)?.splice(0) ?? [];
+    const draws = drawsOf(reservation) ?? [];
+    // Settled: no longer the escrow's. A request of the call sent later (fired and forgotten, past
+    // a backoff sleep) takes the guard's own path, whose lease renewal finds these rows gone.
+    delete (reservation as EscrowReservation)[DRAWS];
     let remaining = outcome.actualMicro;
     for (let index = 0; index < draws.length; index++) {
       const draw = draws[index];
