@@ -13,10 +13,21 @@ describe('ParsedAnswer', () => {
     await expect(answer.json()).resolves.toBe(parsed);
   });
 
-  it("reads as the upstream's text otherwise, and parses it anew on a second json()", async () => {
+  it("reads as the upstream's text otherwise, once, like any Response", async () => {
     await expect(new ParsedAnswer(text, init, { other: true }).text()).resolves.toBe(text);
     const answer = new ParsedAnswer(text, init, { first: true });
     await answer.json();
-    await expect(answer.json()).resolves.toEqual(JSON.parse(text));
+    expect(answer.bodyUsed).toBe(true);
+    await expect(answer.json()).rejects.toThrow(TypeError);
+    await expect(answer.text()).rejects.toThrow(TypeError);
+    expect(() => answer.clone()).toThrow(TypeError);
+  });
+
+  it("clones with the upstream's headers and text, and types its blob as the upstream did", async () => {
+    const answer = new ParsedAnswer(text, init, { first: true });
+    const copy = answer.clone();
+    expect(copy.headers.get('x-request-id')).toBe('req_1');
+    await expect(copy.json()).resolves.toEqual(JSON.parse(text));
+    expect((await answer.blob()).type).toBe('application/json');
   });
 });
