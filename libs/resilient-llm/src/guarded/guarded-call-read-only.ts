@@ -79,4 +79,10 @@ export class GuardedCallReadOnly implements GuardedCallView {
   get signal(): AbortSignal {
     return this.#call.signal;
   }
+
+  /** The figures, for a log line: the getters live on the prototype, where JSON.stringify does not look. */
+  toJSON(): Omit<GuardedCallView, 'signal' | 'recordUsage'> {
+    const { attempt, attempts, completions, usage, spentMicro, strict, scopeKey, model, deadlineAtMs } = this;
+    return { attempt, attempts, completions, usage, spentMicro, strict, scopeKey, model, deadlineAtMs };
+  }
 }

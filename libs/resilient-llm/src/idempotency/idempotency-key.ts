@@ -97,9 +97,10 @@ export const recordId = (scope: string, key: string): string => sha256(`${scope}
 export const upstreamKeyBase = (recordId: string | undefined): string => (recordId === undefined ? uniqueKeyBase() : sha256(recordId).slice(0, 32));
 
 // 64 random bits per process and a counter: unique per call, without a random UUID per call.
-const PROCESS_KEY_PREFIX = randomBytes(8).toString('hex');
+// Drawn at the first call, not at load: a startup snapshot must not give every process one prefix.
+let processKeyPrefix: string | undefined;
 let keyBases = 0;
-const uniqueKeyBase = () => PROCESS_KEY_PREFIX + (keyBases++).toString(16).padStart(16, '0');
+const uniqueKeyBase = () => (processKeyPrefix ??= randomBytes(8).toString('hex')) + (keyBases++).toString(16).padStart(16, '0');
 
 /**
  * The key sent upstream for the n-th LLM request of a guarded call: stable across the call's
