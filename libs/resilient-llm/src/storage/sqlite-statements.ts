@@ -140,15 +140,15 @@ export class SqliteStatements {
 
   /** Runs a batch; returns the statements that found the write lock taken. */
   private runBatch(batch: QueuedStatement[]): Locked[] {
-    const writes = batch.filter((queued) => this.writes(queued)).length;
+    const writes = batch.filter((queued) => this.writer(queued.statement)).length;
     // Inside a transaction someone else opened on this connection, the statements join it, as they would alone.
     if (writes < 2 || this.connection.inTransaction) return this.runAlone(batch);
     try {
       this.statement('BEGIN IMMEDIATE').run();
     } catch (error) {
       // Another connection holds the write lock: WAL reads need no lock, the writes wait for it (or fail).
-      const locked = this.runAlone(batch.filter((queued) => !this.writes(queued)));
-      for (const queued of batch.filter((queued) => this.writes(queued))) {
+      const locked = this.runAlone(batch.filter((queued) => !this.writer(queued.statement)));
+      for (const queued of batch.filter((queued) => this.writer(queued.statement))) {
         if (isSqliteBusy(error)) locked.push({ queued, error });
         else queued.reject(error);
       }
@@ -193,7 +193,7 @@ export class SqliteStatements {
 
   /** Checked before writing: a removed or replaced file breaks the connection for good, and is logged once. */
   private fileChange(batch: QueuedStatement[]): unknown {
-    if (!this.settings.file || !batch.some((queued) => this.writes(queued))) return undefined;
+    if (!this.settings.file || !batch.some((queued) => this.writer(queued.statement))) return undefined;
     const change = this.settings.file.change();
     if (!change) return undefined;
     this.broken = change;
@@ -214,10 +214,6 @@ export class SqliteStatements {
   private execute(statement: PreparedStatement, parameters: unknown[]): StatementResult<unknown> {
     if (statement.reader) return { records: statement.all(...parameters), affected: 0 };
     return { records: [], affected: statement.run(...parameters).changes };
-  }
-
-  private writes(queued: QueuedStatement): boolean {
-    return this.writer(queued.statement);
   }
 
   private writer(statement: PreparedStatement): boolean {

@@ -96,13 +96,7 @@ export class StormControl implements OnApplicationShutdown {
       circuit?.breaker.onNeutral(circuitPass.probe);
       throw isRateLimitWaitExceededError(error) ? new RateLimitQueueException(model, error) : error;
     }
-    return upstreamPass({
-      heldMs: circuitPass.heldMs,
-      pacedMs,
-      report: (failure) => this.report(model, circuitPass.probe, failure),
-      observe: (headers, rateLimited) => this.observeRateLimits(model, headers, rateLimited),
-      release: free,
-    });
+    return this.passFor(model, circuitPass, pacedMs, free);
   }
 
   /**
@@ -115,13 +109,16 @@ export class StormControl implements OnApplicationShutdown {
     if ((circuit && !circuit.gate.passesFreely) || this.pacers.has(this.key(model))) return undefined;
     const bulkhead = this.bulkhead(model);
     const free = bulkhead ? bulkhead.tryAcquire(strict) : NO_SLOT;
-    if (!free) return undefined;
+    return free && this.passFor(model, NO_CIRCUIT, 0, free);
+  }
+
+  private passFor(model: string, circuitPass: CircuitPass, pacedMs: number, release: () => void): UpstreamPass {
     return upstreamPass({
-      heldMs: 0,
-      pacedMs: 0,
-      report: (failure) => this.report(model, false, failure),
+      heldMs: circuitPass.heldMs,
+      pacedMs,
+      report: (failure) => this.report(model, circuitPass.probe, failure),
       observe: (headers, rateLimited) => this.observeRateLimits(model, headers, rateLimited),
-      release: free,
+      release,
     });
   }
 
